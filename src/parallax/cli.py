@@ -1,0 +1,240 @@
+"""The ``parallax`` command line: resolve arguments, call one library function, format the output.
+
+Heavy modules (numpy, faiss, torch) are imported inside the commands, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+app = typer.Typer(
+    help="Parallax: local semantic search that shows how different sources treat the same topic.\n\n"
+    "With no --index, every command works on the bundled seeds corpus.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+IndexOpt = Annotated[
+    str | None,
+    typer.Option("--index", help="Index folder, or the name of an index in the Parallax home. Default: the seeds."),
+]
+
+
+def _stderr() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    _stderr().print(f"[bold red]Error:[/] {message}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def handles_errors(func: F) -> F:
+    """Turn domain and OS errors into a one-line message and exit code 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .errors import ParallaxError
+
+        try:
+            return func(*args, **kwargs)
+        except ParallaxError as exc:
+            raise fail(str(exc)) from None
+        except OSError as exc:
+            where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+            raise fail(f"{exc.strerror or exc}{where}") from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr; yields ``update(done, total)``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_stderr(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _open_index(index: str | None) -> Any:
+    """Load an index; the seeds index is built on first use, with a progress bar and a note."""
+    from .api import open_index
+
+    stack: list[Any] = []
+
+    def on_first_build(path: Path) -> Callable[[int, int], None]:
+        _stderr().print(f"Building the seeds index at {path} (first run, about a minute)…")
+        ctx = progress_bar("Embedding seeds")
+        stack.append(ctx)
+        return ctx.__enter__()
+
+    try:
+        return open_index(index, on_first_build=on_first_build)
+    finally:
+        for ctx in stack:
+            ctx.__exit__(None, None, None)
+
+
+@app.command("index")
+@handles_errors
+def index_cmd(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (.txt, .md, .html). Default: the seeds.")] = None,
+    index: IndexOpt = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Chunk size in model word pieces (at most 254).")] = None,
+    overlap: Annotated[int | None, typer.Option(help="Sentences shared by consecutive chunks.")] = None,
+) -> None:
+    """Build or rebuild an index from files and folders."""
+    from .api import index_paths
+    from .chunk import ChunkerConfig
+
+    defaults = ChunkerConfig()
+    try:
+        config = ChunkerConfig(
+            max_tokens=max_tokens if max_tokens is not None else defaults.max_tokens,
+            overlap_sentences=overlap if overlap is not None else defaults.overlap_sentences,
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    with progress_bar("Embedding") as update:
+        dest, stats = index_paths(paths or [], index=index, config=config, progress=update)
+    err = _stderr()
+    for path, reason in stats.skipped:
+        err.print(f"[yellow]skipped[/] {path}: {reason}", soft_wrap=True)
+    err.print(
+        f"Indexed {stats.documents} documents as {stats.chunks} chunks in {stats.seconds:.1f} s "
+        f"({stats.chunks / max(stats.embed_seconds, 1e-9):.0f} chunks/s embedding); "
+        f"skipped {len(stats.skipped)}. Index: {dest}",
+        soft_wrap=True,
+    )
+    hint = "" if index is None and not paths else f" --index {dest}"
+    err.print(f'Search it with: parallax search "your question"{hint}', soft_wrap=True)
+
+
+def _result_json(result: Any) -> str:
+    return json.dumps(result.to_dict(), ensure_ascii=False)
+
+
+@app.command()
+@handles_errors
+def search(
+    query: Annotated[str | None, typer.Argument(help="What to look for.")] = None,
+    k: Annotated[int, typer.Option("-k", "--top-k", help="How many passages to return.")] = 10,
+    source: Annotated[list[str] | None, typer.Option("--source", help="Only this source (id or file name); repeatable.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per query.")] = False,
+    queries: Annotated[Path | None, typer.Option("--queries", help="File with one query per line; prints JSON lines.")] = None,
+    index: IndexOpt = None,
+) -> None:
+    """Search an index and show the best passages with source, score and offsets."""
+    from .embed import get_embedder
+    from .search import Searcher
+
+    if queries is None and query is None:
+        raise fail('give a query, e.g. parallax search "liaison office in Tokyo", or --queries FILE')
+    if queries is not None and query is not None:
+        raise fail("give either a query or --queries FILE, not both")
+    lines: list[str] = []
+    if queries is not None:
+        try:
+            lines = [ln for ln in queries.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise fail(f"cannot read queries from {queries}: {getattr(exc, 'strerror', None) or exc}") from None
+        if not lines:
+            raise fail(f"{queries} holds no queries (one per line)")
+    searcher = Searcher(_open_index(index), get_embedder())
+    sources = source or []
+    if queries is not None:
+        for line in lines:
+            print(_result_json(searcher.search(line, k=k, sources=sources)), flush=True)
+        return
+    assert query is not None
+    result = searcher.search(query, k=k, sources=sources)
+    if as_json:
+        print(_result_json(result))
+        return
+    from rich.console import Console
+
+    from .render import latency_line, results_table
+
+    short = {d.source: d.short_id for d in searcher.index.manifest.documents}
+    console = Console()
+    if not result.hits:
+        console.print("No passages found.")
+    else:
+        console.print(results_table(query, result.hits, short))
+    lat = result.latency
+    _stderr().print(f"[dim]{len(result.hits)} results · {latency_line(lat.embed_ms, lat.search_ms, lat.total_ms)}[/]")
+
+
+@app.command()
+@handles_errors
+def info(index: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show an index: its corpus, chunk count, model, size and where it lives."""
+    idx = _open_index(index)
+    m = idx.manifest
+    data = {
+        "path": str(idx.path),
+        "model": m.model_id,
+        "dim": m.dim,
+        "chunker": m.chunker,
+        "documents": len(m.documents),
+        "chunks": m.chunk_count,
+        "size_bytes": idx.size_bytes(),
+        "created_at": m.created_at,
+        "format_version": m.format_version,
+        "sources": [
+            {"id": d.short_id, "source": d.source, "title": d.title, "chunks": d.chunks, "chars": d.chars} for d in m.documents
+        ],
+    }
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]Index[/] {idx.path}")
+    console.print(
+        f"model {m.model_id} (dim {m.dim}, normalised) · chunker {m.chunker} · "
+        f"{len(m.documents)} documents, {m.chunk_count} chunks · {data['size_bytes'] / 1024:.0f} KiB · built {m.created_at}"
+    )
+    table = Table(show_header=True, header_style="bold")
+    for col in ("id", "title", "file", "chunks", "chars"):
+        table.add_column(col, justify="right" if col in ("chunks", "chars") else "left")
+    for d in m.documents:
+        table.add_row(d.short_id, d.title, d.source, str(d.chunks), str(d.chars))
+    console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Where indexes live and where the default corpus (the seeds) is found."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SEEDS_INDEX_NAME = "seeds"
+
+
+def home() -> Path:
+    """The Parallax data folder: ``$PARALLAX_HOME`` or the per-user data folder."""
+    env = os.environ.get("PARALLAX_HOME")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path("parallax", appauthor=False)
+
+
+def indexes_dir() -> Path:
+    return home() / "indexes"
+
+
+def seeds_dir() -> Path:
+    """The bundled seeds corpus: inside the package when installed as a wheel, else the repo's ``seeds/``."""
+    env = os.environ.get("PARALLAX_SEEDS")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_seeds", here.parents[1] / "seeds"):
+        if candidate.is_dir():
+            return candidate
+    return here.parents[1] / "seeds"
+
+
+def resolve_index(spec: str | Path | None, default_name: str = SEEDS_INDEX_NAME) -> Path:
+    """Turn ``--index`` into a folder.
+
+    A value that names an existing folder, or that contains a path separator, is a path;
+    a bare word is the name of an index under the Parallax home. ``None`` means the seeds index.
+    """
+    if spec is None:
+        return indexes_dir() / default_name
+    text = str(spec)
+    path = Path(text).expanduser()
+    if path.exists() or os.sep in text or text.startswith("."):
+        return path
+    return indexes_dir() / text
+
+
+def is_seeds_index(path: Path) -> bool:
+    return path.resolve() == (indexes_dir() / SEEDS_INDEX_NAME).resolve()
