@@ -7,8 +7,8 @@ from pathlib import Path
 
 from .chunk import ChunkerConfig
 from .corpus import load_corpus
-from .errors import InputError, ParallaxError
 from .embed import Embedder, default_model_id, get_embedder
+from .errors import InputError, ParallaxError
 from .index import MANIFEST_FILE, BuildStats, Index, Manifest, build_index
 from .paths import is_seeds_index, resolve_index, seeds_dir
 
@@ -69,5 +69,7 @@ def open_index(
     model_id = model_id or default_model_id()
     if is_seeds_index(path) and not (path / "manifest.json").exists():
         progress = on_first_build(path) if on_first_build else None
-        build_index(load_corpus([seeds_dir()]), get_embedder(model_id), path, inputs=[str(seeds_dir())], progress=progress)
+        build_index(
+            load_corpus([seeds_dir()]), get_embedder(model_id), path, inputs=[str(seeds_dir())], progress=progress
+        )
     return Index.load(path, model_id=model_id)

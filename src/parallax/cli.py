@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,7 +104,9 @@ def _open_index(index: str | None) -> Any:
 @app.command("index")
 @handles_errors
 def index_cmd(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (.txt, .md, .html). Default: the seeds.")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (.txt, .md, .html). Default: the seeds.")
+    ] = None,
     index: IndexOpt = None,
     max_tokens: Annotated[int | None, typer.Option(help="Chunk size in model word pieces (at most 254).")] = None,
     overlap: Annotated[int | None, typer.Option(help="Sentences shared by consecutive chunks.")] = None,
@@ -146,9 +147,13 @@ def _result_json(result: Any) -> str:
 def search(
     query: Annotated[str | None, typer.Argument(help="What to look for.")] = None,
     k: Annotated[int, typer.Option("-k", "--top-k", help="How many passages to return.")] = 10,
-    source: Annotated[list[str] | None, typer.Option("--source", help="Only this source (id or file name); repeatable.")] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this source (id or file name); repeatable.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per query.")] = False,
-    queries: Annotated[Path | None, typer.Option("--queries", help="File with one query per line; prints JSON lines.")] = None,
+    queries: Annotated[
+        Path | None, typer.Option("--queries", help="File with one query per line; prints JSON lines.")
+    ] = None,
     index: IndexOpt = None,
 ) -> None:
     """Search an index and show the best passages with source, score and offsets."""
@@ -209,7 +214,8 @@ def info(index: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")
         "created_at": m.created_at,
         "format_version": m.format_version,
         "sources": [
-            {"id": d.short_id, "source": d.source, "title": d.title, "chunks": d.chunks, "chars": d.chars} for d in m.documents
+            {"id": d.short_id, "source": d.source, "title": d.title, "chunks": d.chunks, "chars": d.chars}
+            for d in m.documents
         ],
     }
     if as_json:
@@ -222,7 +228,8 @@ def info(index: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")
     console.print(f"[bold]Index[/] {idx.path}")
     console.print(
         f"model {m.model_id} (dim {m.dim}, normalised) · chunker {m.chunker} · "
-        f"{len(m.documents)} documents, {m.chunk_count} chunks · {data['size_bytes'] / 1024:.0f} KiB · built {m.created_at}"
+        f"{len(m.documents)} documents, {m.chunk_count} chunks · "
+        f"{data['size_bytes'] / 1024:.0f} KiB · built {m.created_at}"
     )
     table = Table(show_header=True, header_style="bold")
     for col in ("id", "title", "file", "chunks", "chars"):
@@ -237,4 +244,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

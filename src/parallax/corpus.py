@@ -333,14 +333,10 @@ def load_corpus(paths: Sequence[Path]) -> Corpus:
             if seen[doc.source] == doc.sha256:
                 skipped.append(Skipped(doc.path, "duplicate of a file already loaded"))
                 continue
-            raise CorpusError(
-                f"two different files are named {doc.source}; index them separately or rename one"
-            )
+            raise CorpusError(f"two different files are named {doc.source}; index them separately or rename one")
         seen[doc.source] = doc.sha256
         unique.append(doc)
     if not unique:
         where = ", ".join(str(p) for p in paths)
-        raise CorpusError(
-            f"no readable documents in {where} (looked for {', '.join(SUPPORTED_SUFFIXES)})"
-        )
+        raise CorpusError(f"no readable documents in {where} (looked for {', '.join(SUPPORTED_SUFFIXES)})")
     return Corpus(unique, skipped)

@@ -83,7 +83,7 @@ class Manifest:
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise CorruptIndexError(f"{where} is not valid JSON ({exc.msg}); rebuild with: {hint}") from None
+            raise CorruptIndexError(f"{where} is not valid JSON ({exc}); rebuild with: {hint}") from None
         if not isinstance(data, dict):
             raise CorruptIndexError(f"{where} is not a Parallax manifest; rebuild with: {hint}")
         version = data.get("format_version")
@@ -96,7 +96,9 @@ class Manifest:
             docs = [DocumentRecord(**d) for d in data.pop("documents")]
             manifest = cls(documents=docs, **data)
         except (KeyError, TypeError) as exc:
-            raise CorruptIndexError(f"{where} is missing fields or has unknown ones ({exc}); rebuild with: {hint}") from None
+            raise CorruptIndexError(
+                f"{where} is missing fields or has unknown ones ({exc}); rebuild with: {hint}"
+            ) from None
         if manifest.format_version != FORMAT_VERSION:
             raise CorruptIndexError(f"{where} has unknown format version {version!r}; rebuild with: {hint}")
         return manifest
@@ -280,7 +282,9 @@ def build_index(
     t0 = time.perf_counter()
     config = config or ChunkerConfig()
     if config.max_tokens > embedder.max_tokens:
-        raise InputError(f"max_tokens {config.max_tokens} exceeds what {embedder.model_id} reads ({embedder.max_tokens})")
+        raise InputError(
+            f"max_tokens {config.max_tokens} exceeds what {embedder.model_id} reads ({embedder.max_tokens})"
+        )
     docs = list(corpus.documents)
     chunks = chunk_corpus(docs, config, embedder.count_tokens)
     if not chunks:
@@ -358,7 +362,9 @@ class Index:
         try:
             text = manifest_path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise CorruptIndexError(f"cannot read {manifest_path} ({exc}); rebuild with: {rebuild_hint(path)}") from None
+            raise CorruptIndexError(
+                f"cannot read {manifest_path} ({exc}); rebuild with: {rebuild_hint(path)}"
+            ) from None
         manifest = Manifest.from_json(text, manifest_path)
         if model_id is not None and manifest.model_id != model_id:
             raise IndexMismatchError(
@@ -372,7 +378,9 @@ class Index:
             index = faiss.read_index(str(faiss_path))
         except Exception as exc:  # faiss raises RuntimeError with a C++ trace
             first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
-            raise CorruptIndexError(f"{faiss_path} is missing or corrupt ({first}); rebuild with: {rebuild_hint(path)}") from None
+            raise CorruptIndexError(
+                f"{faiss_path} is missing or corrupt ({first}); rebuild with: {rebuild_hint(path)}"
+            ) from None
         if index.d != manifest.dim or index.ntotal != manifest.chunk_count:
             raise CorruptIndexError(
                 f"{faiss_path} holds {index.ntotal} vectors of dim {index.d}, the manifest says "
@@ -385,11 +393,14 @@ class Index:
             conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True, check_same_thread=False)
             (count,) = conn.execute("SELECT count(*) FROM chunks").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise CorruptIndexError(f"{store} is missing or corrupt ({exc}); rebuild with: {rebuild_hint(path)}") from None
+            raise CorruptIndexError(
+                f"{store} is missing or corrupt ({exc}); rebuild with: {rebuild_hint(path)}"
+            ) from None
         if count != manifest.chunk_count:
             conn.close()
             raise CorruptIndexError(
-                f"{store} holds {count} chunks, the manifest says {manifest.chunk_count}; rebuild with: {rebuild_hint(path)}"
+                f"{store} holds {count} chunks, the manifest says {manifest.chunk_count}; "
+                f"rebuild with: {rebuild_hint(path)}"
             )
         return cls(path, manifest, index, conn)
 
@@ -440,17 +451,17 @@ class Index:
         """Stored unit vectors (rows in chunk-id order, or for ``ids``)."""
         if ids is None:
             return np.asarray(self.faiss.reconstruct_n(0, len(self)), dtype=np.float32)
-        return np.vstack([self.faiss.reconstruct(int(i)) for i in ids]).astype(np.float32) if len(ids) else np.zeros(
-            (0, self.manifest.dim), dtype=np.float32
+        return (
+            np.vstack([self.faiss.reconstruct(int(i)) for i in ids]).astype(np.float32)
+            if len(ids)
+            else np.zeros((0, self.manifest.dim), dtype=np.float32)
         )
 
     def resolve_sources(self, ids: Sequence[str]) -> list[str]:
         """Map ``--source`` values (short id, file name or file stem) to file names."""
         out = []
         for wanted in ids:
-            match = [
-                d.source for d in self.manifest.documents if wanted in (d.source, d.short_id, Path(d.source).stem)
-            ]
+            match = [d.source for d in self.manifest.documents if wanted in (d.source, d.short_id, Path(d.source).stem)]
             if not match:
                 known = ", ".join(sorted(d.short_id for d in self.manifest.documents))
                 raise InputError(f"no source {wanted!r} in {self.path}; known sources: {known}")

@@ -116,7 +116,7 @@ class Searcher:
             allowed = np.asarray(self.index.chunk_ids_for(sources), dtype=np.int64)
             if len(allowed) == 0:
                 return [], []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
             k = min(k, len(allowed))
         k = min(k, len(self.index))
         if k == 0:
@@ -125,7 +125,9 @@ class Searcher:
         pairs = [(float(s), int(i)) for s, i in zip(scores[0], ids[0]) if i >= 0]
         return [s for s, _ in pairs], [i for _, i in pairs]
 
-    def _hits(self, ids: Sequence[int], scores: Sequence[float], found_by: Sequence[tuple[str, ...]] | None = None) -> list[Hit]:
+    def _hits(
+        self, ids: Sequence[int], scores: Sequence[float], found_by: Sequence[tuple[str, ...]] | None = None
+    ) -> list[Hit]:
         chunks = self.index.chunks(ids)
         return [
             Hit(

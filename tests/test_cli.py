@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from parallax.cli import app
+from parallax.index import MANIFEST_FILE
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def assert_one_line_error(code: int, output: str, needle: str) -> None:
+    assert code != 0
+    assert "Traceback" not in output
+    errors = [ln for ln in output.splitlines() if ln.startswith("Error:")]
+    assert len(errors) == 1, output
+    assert needle in errors[0]
+
+
+def test_search_json_schema_on_seeds() -> None:
+    code, out = run("search", "Vilnius summit agenda", "--json", "-k", "4")
+    assert code == 0, out
+    line = [ln for ln in out.splitlines() if ln.startswith("{")]
+    assert len(line) == 1
+    data = json.loads(line[0])
+    assert set(data) == {"query", "k", "latency_ms", "results"}
+    assert data["query"] == "Vilnius summit agenda" and data["k"] == 4
+    assert set(data["latency_ms"]) == {"embed", "search", "total"}
+    assert len(data["results"]) == 4
+    from parallax.paths import seeds_dir
+
+    for i, r in enumerate(data["results"], start=1):
+        assert set(r) == {"rank", "score", "source", "title", "start", "end", "text"}
+        assert r["rank"] == i
+        assert r["text"] == (seeds_dir() / r["source"]).read_text(encoding="utf-8")[r["start"] : r["end"]]
+
+
+def test_first_search_builds_seeds_index_and_says_so() -> None:
+    code, out = run("search", "liaison office")
+    assert code == 0
+    assert "Building the seeds index" in out
+    code, out = run("search", "liaison office")
+    assert "Building" not in out
+    assert "latency" in out
+
+
+def test_queries_file(tmp_path: Path) -> None:
+    qfile = tmp_path / "q.txt"
+    qfile.write_text("liaison office\n\nSouth Korea weapons\n", encoding="utf-8")
+    code, out = run("search", "--queries", str(qfile), "-k", "2")
+    assert code == 0, out
+    rows = [json.loads(ln) for ln in out.splitlines() if ln.startswith("{")]
+    assert [r["query"] for r in rows] == ["liaison office", "South Korea weapons"]
+    assert all(len(r["results"]) == 2 for r in rows)
+
+
+def test_source_filter_by_short_id() -> None:
+    _code, out = run("search", "NATO", "--json", "--source", "panda", "-k", "3")
+    data = json.loads(out.strip().splitlines()[-1])
+    assert {r["source"] for r in data["results"]} == {"004_0394954a670df23c.txt"}
+
+
+def test_index_and_search_own_folder(small_corpus: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "myindex"
+    code, out = run("index", str(small_corpus), "--index", str(dest), "--max-tokens", "40")
+    assert code == 0, out
+    assert "Indexed 3 documents" in out
+    code, out = run("search", "green tea leaves", "--index", str(dest), "--json")
+    data = json.loads(out.strip().splitlines()[-1])
+    assert data["results"][0]["source"] == "tea.html"
+    code, out = run("info", "--index", str(dest), "--json")
+    info = json.loads(out)
+    assert info["documents"] == 3 and info["chunker"]["max_tokens"] == 40
+
+
+def test_named_index_in_home(small_corpus: Path) -> None:
+    code, out = run("index", str(small_corpus))
+    assert code == 0 and "--index" in out
+    code, out = run("info", "--index", "docs")
+    assert code == 0 and "cats.txt" in out
+
+
+def test_info_on_seeds() -> None:
+    code, out = run("info")
+    assert code == 0
+    for word in ("bipss", "panda", "chunks", "fake-hash-64"):
+        assert word in out
+
+
+def test_error_empty_query() -> None:
+    assert_one_line_error(*run("search", "   "), "query is empty")
+
+
+def test_error_missing_path(tmp_path: Path) -> None:
+    assert_one_line_error(*run("index", str(tmp_path / "nope"), "--index", str(tmp_path / "i")), "no such file")
+
+
+def test_error_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert_one_line_error(
+        *run("index", str(tmp_path / "empty"), "--index", str(tmp_path / "i")), "no readable documents"
+    )
+
+
+def test_error_binary_file(tmp_path: Path) -> None:
+    blob = tmp_path / "blob.txt"
+    blob.write_bytes(b"\x00\x01\x02\x03")
+    assert_one_line_error(*run("index", str(blob), "--index", str(tmp_path / "i")), "binary")
+
+
+def test_error_non_utf8_file(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("déjà vu".encode("latin-1"))
+    assert_one_line_error(*run("index", str(latin), "--index", str(tmp_path / "i")), "not valid UTF-8")
+
+
+def test_error_index_of_another_model(fake_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARALLAX_MODEL", "sentence-transformers/all-MiniLM-L6-v2")
+    assert_one_line_error(*run("search", "tea", "--index", str(fake_index)), "was built with parallax/fake-hash-64")
+
+
+def test_error_corrupt_manifest(fake_index: Path) -> None:
+    (fake_index / MANIFEST_FILE).write_text("{")
+    assert_one_line_error(*run("search", "tea", "--index", str(fake_index)), "manifest.json is not valid JSON")
+
+
+def test_error_missing_index(tmp_path: Path) -> None:
+    assert_one_line_error(*run("search", "tea", "--index", str(tmp_path / "none")), "create one with")
+
+
+def test_failed_rebuild_keeps_index(fake_index: Path, tmp_path: Path) -> None:
+    before = {p.name: p.read_bytes() for p in fake_index.iterdir()}
+    (tmp_path / "empty").mkdir()
+    code, _ = run("index", str(tmp_path / "empty"), "--index", str(fake_index))
+    assert code != 0
+    assert {p.name: p.read_bytes() for p in fake_index.iterdir()} == before
+
+
+def test_reindex_from_recorded_inputs(fake_index: Path) -> None:
+    code, out = run("index", "--index", str(fake_index))
+    assert code == 0, out
+    assert "Indexed 3 documents" in out
+
+
+def test_help_does_not_import_torch() -> None:
+    exe = shutil.which("parallax") or str(Path(sys.executable).parent / "parallax")
+    code = (
+        "import sys, runpy; sys.argv=['parallax','--help'];\n"
+        "try:\n    runpy.run_module('parallax.cli', run_name='__main__')\nexcept SystemExit: pass\n"
+        "bad=[m for m in ('torch','sentence_transformers','transformers','faiss','numpy') if m in sys.modules]\n"
+        "print('HEAVY', bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out
+    assert Path(exe).name == "parallax"

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from parallax.corpus import content_blocks, is_boilerplate, load_corpus, to_plain
+from parallax.errors import CorpusError
+from parallax.paths import seeds_dir
+
+
+def test_seeds_load_with_metadata() -> None:
+    corpus = load_corpus([seeds_dir()])
+    assert len(corpus) == 5
+    ids = {d.short_id for d in corpus}
+    assert ids == {"bipss", "ecci", "asian-affairs", "conversation", "panda"}
+    bipss = next(d for d in corpus if d.short_id == "bipss")
+    assert bipss.title == "Expansion of NATO in Asia: Myth or Reality?"
+    assert len(bipss.sha256) == 64
+    assert corpus.skipped == []
+
+
+def test_seeds_copy_is_unchanged() -> None:
+    shared = seeds_dir().parents[1] / "shared" / "seeds"
+    if not shared.is_dir():
+        pytest.skip("../shared/seeds not present")
+    for original in shared.glob("*.txt"):
+        assert (seeds_dir() / original.name).read_bytes() == original.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Please follow and like us:",
+        "Enjoy this blog? Please spread the word :)",
+        "Post new comment",
+        "What's Your Reaction?",
+        "dislike",
+        "10 + 3 =",
+        "www.bipss.org.bd",
+        "<sup>&</sup><sup>2</sup> Nato, “NATO’s Purpose,” NATO, June 29, 2022",
+        "Estimated reading time: 11 minutes",
+    ],
+)
+def test_boilerplate_lines(line: str) -> None:
+    assert is_boilerplate(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["NATO looks to Asia", "Japan likes the idea of a liaison office in Tokyo.", "## The Asia Pacific region"],
+)
+def test_content_lines_are_kept(line: str) -> None:
+    assert not is_boilerplate(line)
+
+
+def test_to_plain_strips_markup() -> None:
+    raw = "expansion of NATO.<sup>3</sup> Japan, **Australia** &amp; [Korea](http://x) <b>too</b>"
+    assert to_plain(raw) == "expansion of NATO. Japan, Australia & Korea too"
+
+
+def test_boilerplate_is_not_in_any_block() -> None:
+    corpus = load_corpus([seeds_dir()])
+    for doc in corpus:
+        for block in content_blocks(doc):
+            text = doc.text[block.start : block.end]
+            assert "Please follow and like us" not in text
+            assert "Post new comment" not in text
+            assert not text.startswith("<sup>&</sup>")
+
+
+def test_html_blocks_skip_markup(small_corpus: Path) -> None:
+    doc = next(d for d in load_corpus([small_corpus]) if d.format == "html")
+    assert doc.title == "Tea"
+    texts = [to_plain(doc.text[b.start : b.end]) for b in content_blocks(doc)]
+    assert "Green tea is made from unoxidised leaves." in texts
+    assert "Black tea is fully oxidised & stronger." in texts
+    assert not any("color" in t or "Home" in t or "Contact" in t for t in texts)
+
+
+def test_missing_path() -> None:
+    with pytest.raises(CorpusError, match="no such file or folder"):
+        load_corpus([Path("/nonexistent/folder")])
+
+
+def test_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="no readable documents"):
+        load_corpus([tmp_path])
+
+
+def test_binary_file_named_explicitly(tmp_path: Path) -> None:
+    path = tmp_path / "blob.txt"
+    path.write_bytes(b"\x00\x01\x02binary\x00")
+    with pytest.raises(CorpusError, match="binary"):
+        load_corpus([path])
+
+
+def test_non_utf8_file_named_explicitly(tmp_path: Path) -> None:
+    path = tmp_path / "latin.txt"
+    path.write_bytes("café au lait".encode("latin-1"))
+    with pytest.raises(CorpusError, match="not valid UTF-8"):
+        load_corpus([path])
+
+
+def test_folder_skips_unreadable_and_unsupported(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("A good sentence about tea.", encoding="utf-8")
+    (tmp_path / "bad.txt").write_bytes(b"\x00\x01\x02 not text")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    corpus = load_corpus([tmp_path])
+    assert [d.source for d in corpus] == ["good.txt"]
+    reasons = {Path(s.path).name: s.reason for s in corpus.skipped}
+    assert set(reasons) == {"bad.txt", "image.png"}
+    assert "unsupported" in reasons["image.png"]
+
+
+def test_same_document_twice_is_loaded_once(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("One sentence.", encoding="utf-8")
+    corpus = load_corpus([tmp_path, tmp_path / "a.txt"])
+    assert len(corpus) == 1
+    assert "duplicate" in corpus.skipped[0].reason

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from parallax.chunk import ChunkerConfig
+from parallax.corpus import load_corpus
+from parallax.embed import FakeEmbedder
+from parallax.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, InputError
+from parallax.index import FAISS_FILE, FORMAT_VERSION, MANIFEST_FILE, STORE_FILE, Index, build_index
+
+
+def test_index_folder_layout_and_manifest(fake_index: Path) -> None:
+    assert sorted(p.name for p in fake_index.iterdir()) == sorted([FAISS_FILE, STORE_FILE, MANIFEST_FILE])
+    manifest = json.loads((fake_index / MANIFEST_FILE).read_text())
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["model_id"] == "parallax/fake-hash-64"
+    assert manifest["dim"] == 64
+    assert manifest["normalized"] is True
+    assert manifest["chunker"] == {"method": "sentences", "max_tokens": 32, "overlap_sentences": 1}
+    assert {d["source"] for d in manifest["documents"]} == {"cats.txt", "rockets.md", "tea.html"}
+    assert all(len(d["sha256"]) == 64 for d in manifest["documents"])
+    assert manifest["parallax_version"]
+    # Open formats only: nothing pickled anywhere.
+    for path in fake_index.iterdir():
+        assert not path.read_bytes().startswith(b"\x80")
+
+
+def test_chunks_round_trip(fake_index: Path) -> None:
+    index = Index.load(fake_index, model_id="parallax/fake-hash-64")
+    chunks = index.all_chunks()
+    assert len(chunks) == index.manifest.chunk_count == index.faiss.ntotal
+    for c in chunks:
+        assert c.text == index.document_text(c.source)[c.start : c.end]
+        original = Path(next(d.path for d in index.manifest.documents if d.source == c.source)).read_text()
+        assert c.text == original[c.start : c.end]
+
+
+def test_other_model_is_refused(fake_index: Path) -> None:
+    with pytest.raises(IndexMismatchError, match="fake-hash-64.*all-MiniLM-L6-v2.*rebuild"):
+        Index.load(fake_index, model_id="sentence-transformers/all-MiniLM-L6-v2")
+
+
+def test_missing_index(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError, match="create one with"):
+        Index.load(tmp_path / "nothing")
+
+
+def test_corrupt_manifest(fake_index: Path) -> None:
+    (fake_index / MANIFEST_FILE).write_text("{not json")
+    with pytest.raises(CorruptIndexError, match="not valid JSON.*rebuild"):
+        Index.load(fake_index)
+
+
+def test_manifest_from_newer_version(fake_index: Path) -> None:
+    data = json.loads((fake_index / MANIFEST_FILE).read_text())
+    data["format_version"] = FORMAT_VERSION + 1
+    (fake_index / MANIFEST_FILE).write_text(json.dumps(data))
+    with pytest.raises(CorruptIndexError, match="newer Parallax"):
+        Index.load(fake_index)
+
+
+def test_truncated_faiss_file(fake_index: Path) -> None:
+    path = fake_index / FAISS_FILE
+    path.write_bytes(path.read_bytes()[:50])
+    with pytest.raises(CorruptIndexError, match="vectors.faiss"):
+        Index.load(fake_index)
+
+
+def test_failed_rebuild_keeps_existing_index(fake_index: Path, tmp_path: Path) -> None:
+    before = {p.name: p.read_bytes() for p in fake_index.iterdir()}
+
+    class Exploding(FakeEmbedder):
+        def embed(self, texts, *, batch_size=64, progress=None):  # type: ignore[no-untyped-def]
+            raise RuntimeError("disk on fire")
+
+    corpus = load_corpus([fake_index.parent / "docs"])
+    with pytest.raises(RuntimeError):
+        build_index(corpus, Exploding(dim=64), fake_index, ChunkerConfig(max_tokens=32))
+    assert {p.name: p.read_bytes() for p in fake_index.iterdir()} == before
+    assert not list(fake_index.parent.glob(".idx.tmp-*"))
+    Index.load(fake_index)
+
+
+def test_crash_between_renames_is_recovered(fake_index: Path) -> None:
+    backup = fake_index.parent / ".idx.old-deadbeef"
+    os.rename(fake_index, backup)  # as if a build died after moving the old index aside
+    index = Index.load(fake_index)
+    assert index.manifest.chunk_count > 0
+    assert not backup.exists()
+
+
+def test_refuses_to_replace_a_folder_that_is_not_an_index(tmp_path: Path, small_corpus: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("do not delete")
+    with pytest.raises(InputError, match="not a Parallax index"):
+        build_index(load_corpus([small_corpus]), FakeEmbedder(), precious)
+    assert (precious / "thesis.txt").read_text() == "do not delete"
+
+
+def test_rebuild_replaces_index(fake_index: Path, small_corpus: Path) -> None:
+    (small_corpus / "new.txt").write_text("Volcanoes erupt molten rock called lava.", encoding="utf-8")
+    build_index(load_corpus([small_corpus]), FakeEmbedder(), fake_index, ChunkerConfig(max_tokens=32))
+    index = Index.load(fake_index)
+    assert "new.txt" in {d.source for d in index.manifest.documents}
+    assert not list(fake_index.parent.glob(".idx.*"))

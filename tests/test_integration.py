@@ -1,0 +1,79 @@
+"""The real all-MiniLM-L6-v2 on the seeds. Built once per session (about 20 s on 2 cores)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from parallax.chunk import ChunkerConfig
+from parallax.cli import app
+from parallax.corpus import load_corpus
+from parallax.embed import MINILM_ID, SentenceTransformerEmbedder
+from parallax.index import Index, build_index
+from parallax.paths import seeds_dir
+from parallax.search import Searcher
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def minilm() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def seeds_index(tmp_path_factory: pytest.TempPathFactory, minilm: SentenceTransformerEmbedder) -> Path:
+    dest = tmp_path_factory.mktemp("real") / "seeds"
+    build_index(load_corpus([seeds_dir()]), minilm, dest, ChunkerConfig(), inputs=[str(seeds_dir())])
+    return dest
+
+
+@pytest.fixture(scope="session")
+def searcher(seeds_index: Path, minilm: SentenceTransformerEmbedder) -> Searcher:
+    return Searcher(Index.load(seeds_index, model_id=MINILM_ID), minilm)
+
+
+def test_model_is_offline_and_normalised(minilm: SentenceTransformerEmbedder) -> None:
+    vecs = minilm.embed(["NATO liaison office in Tokyo", "a cat sleeping on a sofa"])
+    assert vecs.shape == (2, 384)
+    assert abs(float((vecs**2).sum(axis=1)[0]) - 1.0) < 1e-5
+    assert float(vecs[0] @ vecs[1]) < 0.3
+
+
+def test_no_chunk_exceeds_the_model_window(seeds_index: Path, minilm: SentenceTransformerEmbedder) -> None:
+    index = Index.load(seeds_index)
+    counts = minilm.count_tokens([c.embed_text for c in index.all_chunks()])
+    assert max(counts) <= index.manifest.chunker["max_tokens"] <= minilm.max_tokens
+
+
+# Queries whose right source is plain to a reader of the seeds.
+PLAIN = [
+    ("Which former Australian prime minister called Stoltenberg a supreme fool?", "003_192fbbb1ad7936c7.txt"),
+    ("Philippine defence secretary rejects a unified Asian military alliance", "001_87d4a8ef7e3f0c43.txt"),
+    ("Korea's love affair with NATO is a long courtship", "002_1619fb158eec5a78.txt"),
+    ("Article 9 of the pacifist constitution stops Japan exporting arms", "004_0394954a670df23c.txt"),
+    ("Bangladesh research intern on NATO's eastward expansion", "000_860f4563b2473f64.txt"),
+    ("US ambassador Rahm Emanuel calls for an economic NATO", "001_87d4a8ef7e3f0c43.txt"),
+]
+
+
+@pytest.mark.parametrize(("query", "source"), PLAIN)
+def test_plain_queries_find_their_source(searcher: Searcher, query: str, source: str) -> None:
+    hits = searcher.search(query, k=3).hits
+    assert source in {h.source for h in hits}, [(h.source, h.text[:80]) for h in hits]
+
+
+def test_vilnius_query_json_end_to_end(seeds_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARALLAX_MODEL", MINILM_ID)
+    result = CliRunner().invoke(app, ["search", "Vilnius summit agenda", "--json", "--index", str(seeds_index)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output.strip().splitlines()[-1])
+    assert len(data["results"]) == 10
+    top = data["results"][0]
+    assert "Vilnius" in top["text"]
+    for r in data["results"]:
+        assert r["text"] == (seeds_dir() / r["source"]).read_text(encoding="utf-8")[r["start"] : r["end"]]
+    assert data["latency_ms"]["embed"] < 1000  # model load is not counted as query latency

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from parallax.embed import FakeEmbedder
+from parallax.errors import InputError
+from parallax.index import Index
+from parallax.search import Searcher, clean_query
+
+
+@pytest.fixture
+def searcher(fake_index: Path) -> Searcher:
+    return Searcher(Index.load(fake_index), FakeEmbedder(dim=64))
+
+
+def test_finds_the_right_document(searcher: Searcher) -> None:
+    result = searcher.search("rocket engine thrust", k=3)
+    assert result.hits[0].source == "rockets.md"
+    assert [h.rank for h in result.hits] == list(range(1, len(result.hits) + 1))
+    scores = [h.score for h in result.hits]
+    assert scores == sorted(scores, reverse=True)
+    assert result.latency.total_ms >= result.latency.embed_ms >= 0
+
+
+def test_source_filter(searcher: Searcher) -> None:
+    result = searcher.search("rocket engine thrust", k=5, sources=["tea"])
+    assert result.hits and all(h.source == "tea.html" for h in result.hits)
+
+
+def test_unknown_source(searcher: Searcher) -> None:
+    with pytest.raises(InputError, match="known sources: cats, rockets, tea"):
+        searcher.search("tea", sources=["coffee"])
+
+
+def test_k_larger_than_index(searcher: Searcher) -> None:
+    assert len(searcher.search("tea", k=1000).hits) == len(searcher.index)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\t\n", "\x00\x01"])
+def test_empty_query(searcher: Searcher, query: str) -> None:
+    with pytest.raises(InputError, match="query is empty"):
+        searcher.search(query)
+
+
+def test_bad_k(searcher: Searcher) -> None:
+    with pytest.raises(InputError, match="-k"):
+        searcher.search("tea", k=0)
+
+
+def test_clean_query() -> None:
+    assert clean_query("  green\x00 tea\n ") == "green tea"
+    assert clean_query("نحن 🍵 tea") == "نحن 🍵 tea"
