@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 from parallax.cli import app
 from parallax.index import MANIFEST_FILE
 
+from .test_index import snapshot
+
 runner = CliRunner()
 
 
@@ -41,7 +43,8 @@ def test_search_json_schema_on_seeds() -> None:
     from parallax.paths import seeds_dir
 
     for i, r in enumerate(data["results"], start=1):
-        assert set(r) == {"rank", "score", "source", "title", "start", "end", "text"}
+        assert set(r) == {"rank", "score", "source", "title", "start", "end", "text", "found_by"}
+        assert set(r["found_by"]) <= {"dense", "bm25"} and r["found_by"]
         assert r["rank"] == i
         assert r["text"] == (seeds_dir() / r["source"]).read_text(encoding="utf-8")[r["start"] : r["end"]]
 
@@ -140,11 +143,11 @@ def test_error_missing_index(tmp_path: Path) -> None:
 
 
 def test_failed_rebuild_keeps_index(fake_index: Path, tmp_path: Path) -> None:
-    before = {p.name: p.read_bytes() for p in fake_index.iterdir()}
+    before = snapshot(fake_index)
     (tmp_path / "empty").mkdir()
     code, _ = run("index", str(tmp_path / "empty"), "--index", str(fake_index))
     assert code != 0
-    assert {p.name: p.read_bytes() for p in fake_index.iterdir()} == before
+    assert snapshot(fake_index) == before
 
 
 def test_reindex_from_recorded_inputs(fake_index: Path) -> None:

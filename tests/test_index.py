@@ -13,8 +13,12 @@ from parallax.errors import CorruptIndexError, IndexMismatchError, IndexNotFound
 from parallax.index import FAISS_FILE, FORMAT_VERSION, MANIFEST_FILE, STORE_FILE, Index, build_index
 
 
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def test_index_folder_layout_and_manifest(fake_index: Path) -> None:
-    assert sorted(p.name for p in fake_index.iterdir()) == sorted([FAISS_FILE, STORE_FILE, MANIFEST_FILE])
+    assert sorted(p.name for p in fake_index.iterdir()) == sorted([FAISS_FILE, STORE_FILE, MANIFEST_FILE, "bm25"])
     manifest = json.loads((fake_index / MANIFEST_FILE).read_text())
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model_id"] == "parallax/fake-hash-64"
@@ -24,9 +28,12 @@ def test_index_folder_layout_and_manifest(fake_index: Path) -> None:
     assert {d["source"] for d in manifest["documents"]} == {"cats.txt", "rockets.md", "tea.html"}
     assert all(len(d["sha256"]) == 64 for d in manifest["documents"])
     assert manifest["parallax_version"]
-    # Open formats only: nothing pickled anywhere.
-    for path in fake_index.iterdir():
-        assert not path.read_bytes().startswith(b"\x80")
+    assert manifest["extras"]["bm25"]["library"] == "bm25s"
+    # Open formats only: nothing pickled anywhere (a pickle starts with the PROTO opcode 0x80).
+    for path in fake_index.rglob("*"):
+        if path.is_file():
+            assert not path.read_bytes().startswith(b"\x80"), path
+            assert path.suffix in (".json", ".faiss", ".sqlite", ".npy"), path
 
 
 def test_chunks_round_trip(fake_index: Path) -> None:
@@ -71,7 +78,7 @@ def test_truncated_faiss_file(fake_index: Path) -> None:
 
 
 def test_failed_rebuild_keeps_existing_index(fake_index: Path, tmp_path: Path) -> None:
-    before = {p.name: p.read_bytes() for p in fake_index.iterdir()}
+    before = snapshot(fake_index)
 
     class Exploding(FakeEmbedder):
         def embed(self, texts, *, batch_size=64, progress=None):  # type: ignore[no-untyped-def]
@@ -80,7 +87,7 @@ def test_failed_rebuild_keeps_existing_index(fake_index: Path, tmp_path: Path) -
     corpus = load_corpus([fake_index.parent / "docs"])
     with pytest.raises(RuntimeError):
         build_index(corpus, Exploding(dim=64), fake_index, ChunkerConfig(max_tokens=32))
-    assert {p.name: p.read_bytes() for p in fake_index.iterdir()} == before
+    assert snapshot(fake_index) == before
     assert not list(fake_index.parent.glob(".idx.tmp-*"))
     Index.load(fake_index)
 

@@ -7,7 +7,8 @@ import pytest
 from parallax.embed import FakeEmbedder
 from parallax.errors import InputError
 from parallax.index import Index
-from parallax.search import Searcher, clean_query
+from parallax.query import parse_query
+from parallax.search import Searcher
 
 
 @pytest.fixture
@@ -49,6 +50,9 @@ def test_bad_k(searcher: Searcher) -> None:
         searcher.search("tea", k=0)
 
 
-def test_clean_query() -> None:
-    assert clean_query("  green\x00 tea\n ") == "green tea"
-    assert clean_query("نحن 🍵 tea") == "نحن 🍵 tea"
+def test_parse_query() -> None:
+    assert parse_query("  green\x00 tea\n ").text == "green tea"
+    assert parse_query("نحن 🍵 tea").text == "نحن 🍵 tea"
+    parsed = parse_query('office "Liaison  Office" in “Tokyo’s” heart')
+    assert parsed.text == "office Liaison Office in Tokyo’s heart"
+    assert parsed.phrases == ("liaison office", "tokyo's")

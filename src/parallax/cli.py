@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -237,6 +238,91 @@ def info(index: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")
     for d in m.documents:
         table.add_row(d.short_id, d.title, d.source, str(d.chunks), str(d.chars))
     console.print(table)
+
+
+ModeOpt = Annotated[str, typer.Option("--mode", help="dense, bm25 or hybrid (the default, chosen by benchmark).")]
+
+
+def _parse_modes(value: str) -> list[str]:
+    from .search import MODES
+
+    modes = [m.strip() for m in value.split(",") if m.strip()]
+    bad = [m for m in modes if m not in MODES]
+    if bad or not modes:
+        raise fail(f"unknown mode {', '.join(bad) or value!r}; choose from {', '.join(MODES)}")
+    return modes
+
+
+@app.command()
+@handles_errors
+def bench(
+    target: Annotated[str, typer.Argument(help="'seeds', or a data set folder in BEIR layout.")] = "seeds",
+    modes: Annotated[str, typer.Option("--modes", help="Comma-separated modes to run.")] = "dense,bm25,hybrid",
+    split: Annotated[str, typer.Option(help="BEIR qrels split.")] = "test",
+    limit_queries: Annotated[int | None, typer.Option(help="Only the first N queries (smoke runs).")] = None,
+    sample_docs: Annotated[int | None, typer.Option(help="Only N documents, judged ones always kept.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Chunk size in word pieces.")] = None,
+    overlap: Annotated[int | None, typer.Option(help="Sentences shared by consecutive chunks.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for results.json and the TREC run files.")] = None,
+) -> None:
+    """Score retrieval quality (nDCG@10, recall, MRR, MAP) and latency for every mode."""
+    import tempfile
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from .bench import TABLE_HEADER, bench_beir, bench_seeds, table_rows, write_result
+    from .chunk import ChunkerConfig
+    from .embed import get_embedder
+
+    mode_list = _parse_modes(modes)
+    embedder = get_embedder()
+    base = ChunkerConfig(max_tokens=embedder.max_tokens) if target != "seeds" else ChunkerConfig()
+    try:
+        config = ChunkerConfig(
+            max_tokens=max_tokens if max_tokens is not None else base.max_tokens,
+            overlap_sentences=overlap if overlap is not None else base.overlap_sentences,
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    with tempfile.TemporaryDirectory(prefix="parallax-bench-") as tmp, progress_bar("Indexing") as update:
+        runs_dir = out / "runs" if out else None
+        if target == "seeds":
+            result = bench_seeds(
+                embedder,
+                Path(tmp),
+                mode_list,
+                config=config,
+                limit_queries=limit_queries,
+                progress=update,
+                runs_dir=runs_dir,
+            )
+        else:
+            result = bench_beir(
+                Path(target),
+                embedder,
+                Path(tmp),
+                mode_list,
+                split=split,
+                limit_queries=limit_queries,
+                sample_docs=sample_docs,
+                config=config,
+                progress=update,
+                runs_dir=runs_dir,
+            )
+    if out:
+        write_result(result, out / f"{result.dataset}-{result.split}.json", " ".join(["parallax", *sys.argv[1:]]))
+    console = Console()
+    table = Table(
+        title=f"{result.dataset} ({result.split}): {result.queries} queries, {result.documents} documents, "
+        f"{result.chunks} chunks; indexed at {result.chunks_per_second:.0f} chunks/s"
+    )
+    for col in TABLE_HEADER:
+        table.add_column(col, justify="left" if col == "mode" else "right")
+    for row in table_rows(result):
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"best on nDCG@10: [bold]{result.best_mode()}[/]")
 
 
 def main() -> None:

@@ -30,6 +30,8 @@ from .chunk import Chunk, ChunkerConfig, chunk_corpus
 from .corpus import Corpus, Document
 from .embed import Embedder
 from .errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, InputError
+from .lexical import BM25Config, BM25Index
+from .query import normalise
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
@@ -274,6 +276,7 @@ def build_index(
     inputs: Sequence[str] = (),
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = 64,
+    bm25_config: BM25Config | None = None,
 ) -> BuildStats:
     """Chunk, embed and write a corpus as an index at ``dest``, replacing any index there.
 
@@ -303,6 +306,7 @@ def build_index(
     per_doc: dict[str, int] = {}
     for c in chunks:
         per_doc[c.source] = per_doc.get(c.source, 0) + 1
+    bm25 = BM25Index.build([c.embed_text for c in chunks], bm25_config)
     manifest = Manifest(
         model_id=embedder.model_id,
         dim=embedder.dim,
@@ -314,8 +318,9 @@ def build_index(
         chunk_count=len(chunks),
         inputs=[str(Path(p).expanduser().resolve()) for p in inputs],
         created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        extras={"bm25": bm25.config.to_dict()},
     )
-    write_index(dest, docs, chunks, vectors, manifest)
+    write_index(dest, docs, chunks, vectors, manifest, extra_writers=[bm25.save])
     return BuildStats(
         documents=len(docs),
         chunks=len(chunks),
@@ -348,6 +353,8 @@ class Index:
         self.faiss = faiss_index
         self._conn = conn
         self._texts: dict[int, tuple[str, str]] = {}  # doc id -> (source, text)
+        self._bm25: BM25Index | None = None
+        self._normalised: list[str] | None = None
 
     @classmethod
     def load(cls, path: Path, model_id: str | None = None) -> Index:
@@ -403,6 +410,19 @@ class Index:
                 f"rebuild with: {rebuild_hint(path)}"
             )
         return cls(path, manifest, index, conn)
+
+    @property
+    def bm25(self) -> BM25Index:
+        if self._bm25 is None:
+            self._bm25 = BM25Index.load(self.path)
+        return self._bm25
+
+    def normalised_texts(self) -> list[str]:
+        """Every chunk's clean text in the phrase-matching form, in id order."""
+        if self._normalised is None:
+            rows = self._conn.execute("SELECT embed_text FROM chunks ORDER BY id").fetchall()
+            self._normalised = [normalise(r[0]) for r in rows]
+        return self._normalised
 
     def close(self) -> None:
         self._conn.close()
@@ -469,4 +489,4 @@ class Index:
         return out
 
     def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+        return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())

@@ -1,20 +1,27 @@
-"""Dense search over an index: embed the query, ask FAISS, return ``Hit`` records with exact offsets."""
+"""Search over an index in three modes: dense (FAISS), bm25 (bm25s) and hybrid (the two fused).
+
+A quoted phrase in the query restricts every mode to chunks that contain it. Results are ``Hit``
+records with exact offsets into the original documents; latency is measured per stage.
+"""
 
 from __future__ import annotations
 
 import time
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .embed import Embedder
 from .errors import InputError
+from .fusion import FusionConfig, fuse
 from .index import Index
+from .query import contains_all, parse_query
 
-MAX_QUERY_CHARS = 10_000
+MODES = ("dense", "bm25", "hybrid")
+DEFAULT_MODE = "hybrid"
+DEFAULT_FUSION = FusionConfig()
 
 
 @dataclass(frozen=True)
@@ -30,8 +37,8 @@ class Hit:
     clean_text: str = ""
     found_by: tuple[str, ...] = ("dense",)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, with_found_by: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "rank": self.rank,
             "score": round(float(self.score), 6),
             "source": self.source,
@@ -40,6 +47,9 @@ class Hit:
             "end": self.end,
             "text": self.text,
         }
+        if with_found_by:
+            out["found_by"] = list(self.found_by)
+        return out
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,8 @@ class SearchResult:
     k: int
     hits: list[Hit]
     latency: Latency
-    mode: str = "dense"
+    mode: str = DEFAULT_MODE
+    phrases: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,68 +77,100 @@ class SearchResult:
             "query": self.query,
             "k": self.k,
             "latency_ms": self.latency.to_dict(),
-            "results": [h.to_dict() for h in self.hits],
+            "results": [h.to_dict(with_found_by=self.mode == "hybrid") for h in self.hits],
         }
 
 
-def clean_query(query: str) -> str:
-    """Strip control characters and surrounding space; refuse an empty query."""
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in query)
-    text = " ".join(text.split())
-    if not text:
-        raise InputError('the query is empty; give words to search for, e.g. parallax search "liaison office in Tokyo"')
-    return text
-
-
 class Searcher:
-    """Holds a loaded index and an embedder; answers queries."""
+    """Holds a loaded index and an embedder; answers queries in any mode."""
 
-    def __init__(self, index: Index, embedder: Embedder) -> None:
+    def __init__(self, index: Index, embedder: Embedder, fusion: FusionConfig = DEFAULT_FUSION) -> None:
         self.index = index
         self.embedder = embedder
+        self.fusion = fusion
         self._titles = {d.source: d.title for d in index.manifest.documents}
-        t0 = time.perf_counter()
-        embedder.load()
-        self.load_ms = (time.perf_counter() - t0) * 1000
+        self.load_ms = 0.0
+        self._loaded = False
 
-    def search(self, query: str, k: int = 10, sources: Sequence[str] = ()) -> SearchResult:
+    def _ensure_loaded(self, mode: str) -> None:
+        """Load the model (and BM25 arrays) before the clock starts: start-up is not query latency."""
+        if self._loaded:
+            return
         t0 = time.perf_counter()
+        if mode != "bm25":
+            self.embedder.load()
+        if mode != "dense":
+            self.index.bm25  # noqa: B018 - loads the arrays
+        self.load_ms += (time.perf_counter() - t0) * 1000
+        self._loaded = mode == "hybrid"
+
+    def search(self, query: str, k: int = 10, sources: Sequence[str] = (), mode: str = DEFAULT_MODE) -> SearchResult:
+        if mode not in MODES:
+            raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         if k < 1:
             raise InputError(f"-k must be at least 1 (got {k})")
-        text = clean_query(query)
-        notes = []
-        if len(text) > MAX_QUERY_CHARS:
-            notes.append(f"query cut to its first {MAX_QUERY_CHARS} characters")
-            text = text[:MAX_QUERY_CHARS]
-        qvec = self.embedder.embed([text])
-        t1 = time.perf_counter()
-        scores, ids = self._knn(qvec, k, self.index.resolve_sources(sources) if sources else None)
+        parsed = parse_query(query)
+        allowed = self._allowed(sources, parsed.phrases)
+        self._ensure_loaded(mode)
+        t0 = time.perf_counter()
+        dense: dict[int, float] = {}
+        lexical: dict[int, float] = {}
+        depth = k if mode != "hybrid" else max(k, self.fusion.depth)
+        t1 = t0
+        if mode in ("dense", "hybrid"):
+            qvec = self.embedder.embed([parsed.text])
+            t1 = time.perf_counter()
+            dense = self._dense(qvec, depth, allowed)
+        if mode in ("bm25", "hybrid"):
+            lexical = self._lexical(parsed.text, depth, allowed)
+        if mode == "dense":
+            ranked = sorted(dense.items(), key=lambda kv: -kv[1])
+        elif mode == "bm25":
+            ranked = sorted(lexical.items(), key=lambda kv: -kv[1])
+        else:
+            ranked = fuse(dense, lexical, self.fusion)
+        ranked = ranked[:k]
+        found_by = [tuple(m for m, d in (("dense", dense), ("bm25", lexical)) if cid in d) for cid, _ in ranked]
         t2 = time.perf_counter()
-        hits = self._hits(ids, scores)
+        hits = self._hits([c for c, _ in ranked], [s for _, s in ranked], found_by)
         t3 = time.perf_counter()
+        notes = [f"query cut to its first {len(parsed.text)} characters"] if parsed.truncated else []
         latency = Latency((t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t0) * 1000)
-        return SearchResult(query=query, k=k, hits=hits, latency=latency, notes=notes)
+        return SearchResult(query, k, hits, latency, mode=mode, phrases=parsed.phrases, notes=notes)
 
-    def _knn(self, qvec: np.ndarray, k: int, sources: Sequence[str] | None) -> tuple[list[float], list[int]]:
+    def _allowed(self, sources: Sequence[str], phrases: tuple[str, ...]) -> np.ndarray | None:
+        """Boolean mask of chunks a hit may come from, or None for all."""
+        mask: np.ndarray | None = None
+        if sources:
+            mask = np.zeros(len(self.index), dtype=bool)
+            mask[self.index.chunk_ids_for(self.index.resolve_sources(sources))] = True
+        if phrases:
+            texts = self.index.normalised_texts()
+            phrase_mask = np.fromiter((contains_all(t, phrases) for t in texts), dtype=bool, count=len(texts))
+            mask = phrase_mask if mask is None else mask & phrase_mask
+        return mask
+
+    def _dense(self, qvec: np.ndarray, k: int, allowed: np.ndarray | None) -> dict[int, float]:
         import faiss
 
         params = None
-        if sources is not None:
-            allowed = np.asarray(self.index.chunk_ids_for(sources), dtype=np.int64)
-            if len(allowed) == 0:
-                return [], []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
-            k = min(k, len(allowed))
+        if allowed is not None:
+            ids = np.flatnonzero(allowed).astype(np.int64)
+            if len(ids) == 0:
+                return {}
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))  # type: ignore[call-arg]
+            k = min(k, len(ids))
         k = min(k, len(self.index))
         if k == 0:
-            return [], []
+            return {}
         scores, ids = self.index.faiss.search(qvec, k, params=params)
-        pairs = [(float(s), int(i)) for s, i in zip(scores[0], ids[0]) if i >= 0]
-        return [s for s, _ in pairs], [i for _, i in pairs]
+        return {int(i): float(s) for s, i in zip(scores[0], ids[0]) if i >= 0}
 
-    def _hits(
-        self, ids: Sequence[int], scores: Sequence[float], found_by: Sequence[tuple[str, ...]] | None = None
-    ) -> list[Hit]:
+    def _lexical(self, text: str, k: int, allowed: np.ndarray | None) -> dict[int, float]:
+        ids, scores = self.index.bm25.search(text, k, allowed)
+        return dict(zip(ids, scores))
+
+    def _hits(self, ids: Sequence[int], scores: Sequence[float], found_by: Sequence[tuple[str, ...]]) -> list[Hit]:
         chunks = self.index.chunks(ids)
         return [
             Hit(
@@ -140,11 +183,7 @@ class Searcher:
                 end=c.end,
                 text=c.text,
                 clean_text=c.embed_text,
-                found_by=found_by[rank - 1] if found_by else ("dense",),
+                found_by=fb,
             )
-            for rank, (c, score) in enumerate(zip(chunks, scores), start=1)
+            for rank, (c, score, fb) in enumerate(zip(chunks, scores, found_by), start=1)
         ]
-
-
-def hit_dict(hit: Hit) -> dict[str, Any]:
-    return asdict(hit)
