@@ -10,7 +10,15 @@ from parallax.chunk import ChunkerConfig
 from parallax.corpus import load_corpus
 from parallax.embed import FakeEmbedder
 from parallax.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, InputError
-from parallax.index import FAISS_FILE, FORMAT_VERSION, MANIFEST_FILE, STORE_FILE, Index, build_index
+from parallax.index import (
+    FAISS_FILE,
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    SENTENCES_FILE,
+    STORE_FILE,
+    Index,
+    build_index,
+)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -18,7 +26,9 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def test_index_folder_layout_and_manifest(fake_index: Path) -> None:
-    assert sorted(p.name for p in fake_index.iterdir()) == sorted([FAISS_FILE, STORE_FILE, MANIFEST_FILE, "bm25"])
+    assert sorted(p.name for p in fake_index.iterdir()) == sorted(
+        [FAISS_FILE, SENTENCES_FILE, STORE_FILE, MANIFEST_FILE, "bm25"]
+    )
     manifest = json.loads((fake_index / MANIFEST_FILE).read_text())
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model_id"] == "parallax/fake-hash-64"
@@ -115,3 +125,33 @@ def test_rebuild_replaces_index(fake_index: Path, small_corpus: Path) -> None:
     index = Index.load(fake_index)
     assert "new.txt" in {d.source for d in index.manifest.documents}
     assert not list(fake_index.parent.glob(".idx.*"))
+
+
+def test_sentence_vectors_belong_to_their_chunks(fake_index: Path) -> None:
+    index = Index.load(fake_index)
+    assert index.manifest.sentence_count > index.manifest.chunk_count
+    indptr, ids = index.chunk_members()
+    sentences = index.sentence_matrix()
+    assert sentences is not None and sentences.shape == (index.manifest.sentence_count, 64)
+    rows = index._conn.execute('SELECT id, doc_id, start, "end" FROM sentences').fetchall()
+    spans = {r[0]: r for r in rows}
+    for chunk in index.all_chunks():
+        members = ids[indptr[chunk.id] : indptr[chunk.id + 1]]
+        assert len(members) >= 1
+        for sid in members:
+            _, _, start, end = spans[int(sid)]
+            assert chunk.start <= start < end <= chunk.end
+    # Each sentence vector is the embedding of that sentence's clean text.
+    text = index.document_text("cats.txt")
+    first = next(r for r in rows if text[r[2] : r[3]].startswith("Cats are small"))
+    expected = FakeEmbedder(dim=64).embed([text[first[2] : first[3]]])[0]
+    assert abs(float(sentences[first[0]] @ expected) - 1.0) < 1e-5
+
+
+def test_without_sentence_vectors(small_corpus: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "plain"
+    build_index(load_corpus([small_corpus]), FakeEmbedder(), dest, sentence_vectors=False)
+    index = Index.load(dest)
+    assert index.sentence_matrix() is None
+    assert index.manifest.dense["chunk_weight"] == 1.0
+    assert not (dest / SENTENCES_FILE).exists()

@@ -56,3 +56,46 @@ def test_parse_query() -> None:
     parsed = parse_query('office "Liaison  Office" in “Tokyo’s” heart')
     assert parsed.text == "office Liaison Office in Tokyo’s heart"
     assert parsed.phrases == ("liaison office", "tokyo's")
+
+
+def test_multi_vector_scores_match_brute_force(searcher: Searcher) -> None:
+    import numpy as np
+
+    index = searcher.index
+    q = FakeEmbedder(dim=64).embed(["black tea oxidised leaves"])[0]
+    got = searcher._dense(q[None, :], k=len(index), allowed=None)
+    wc, ws = index.manifest.dense["chunk_weight"], index.manifest.dense["sentence_weight"]
+    indptr, ids = index.chunk_members()
+    sentences = index.sentence_matrix()
+    assert sentences is not None
+    for chunk_id, score in got.items():
+        members = ids[indptr[chunk_id] : indptr[chunk_id + 1]]
+        expected = wc * float(index.chunk_matrix()[chunk_id] @ q) + ws * float(np.max(sentences[members] @ q))
+        assert abs(score - expected) < 1e-5
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_every_mode_finds_the_right_document(searcher: Searcher, mode: str) -> None:
+    result = searcher.search("rocket engine propellant thrust", k=3, mode=mode)
+    assert result.hits[0].source == "rockets.md"
+    assert result.mode == mode
+
+
+def test_hybrid_reports_how_each_hit_was_found(searcher: Searcher) -> None:
+    result = searcher.search("green tea", k=10, mode="hybrid")
+    assert all(set(h.found_by) <= {"dense", "bm25"} and h.found_by for h in result.hits)
+    assert any("bm25" in h.found_by for h in result.hits)
+    assert all(h.found_by == ("dense",) for h in searcher.search("green tea", k=5, mode="dense").hits)
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_quoted_phrase_is_in_every_hit(searcher: Searcher, mode: str) -> None:
+    result = searcher.search('tea "fully oxidised"', k=10, mode=mode)
+    assert result.hits
+    assert all("fully oxidised" in h.clean_text.lower() for h in result.hits)
+    assert searcher.search('"no such phrase anywhere"', k=10, mode=mode).hits == []
+
+
+def test_unknown_mode(searcher: Searcher) -> None:
+    with pytest.raises(InputError, match="unknown mode"):
+        searcher.search("tea", mode="magic")

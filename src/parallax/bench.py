@@ -273,18 +273,28 @@ def write_result(result: BenchResult, path: Path, command: str) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-def table_rows(result: BenchResult) -> list[list[str]]:
-    rows = []
-    for m in result.modes:
-        rows.append(
-            [m.mode]
-            + [f"{m.metrics[k]:.3f}" for k in METRICS]
-            + [
-                f"{m.latency_ms[s]['p50']:.1f}/{m.latency_ms[s]['p95']:.1f}/{m.latency_ms[s]['p99']:.1f}"
-                for s in ("embed", "search", "total")
-            ]
-        )
-    return rows
+QUALITY_HEADER = ["mode", *METRICS]
+LATENCY_HEADER = [
+    "mode",
+    "embed p50",
+    "embed p95",
+    "embed p99",
+    "search p50",
+    "search p95",
+    "search p99",
+    "total p50",
+    "total p95",
+    "total p99",
+]
 
 
-TABLE_HEADER = ["mode", *METRICS, "embed ms p50/95/99", "search ms p50/95/99", "total ms p50/95/99"]
+def quality_rows(result: BenchResult) -> list[list[str]]:
+    return [[m.mode] + [f"{m.metrics[k]:.3f}" for k in METRICS] for m in result.modes]
+
+
+def latency_rows(result: BenchResult) -> list[list[str]]:
+    return [
+        [m.mode]
+        + [f"{m.latency_ms[stage][p]:.1f}" for stage in ("embed", "search", "total") for p in ("p50", "p95", "p99")]
+        for m in result.modes
+    ]

@@ -121,13 +121,8 @@ def _split_long(doc: Document, sent: Sentence, budget: int, count: TokenCounter)
     return pieces
 
 
-def chunk_document(doc: Document, config: ChunkerConfig, count_tokens: TokenCounter) -> list[Chunk]:
-    """Pack a document's sentences greedily into chunks of at most ``config.max_tokens`` word pieces.
-
-    Consecutive chunks share ``overlap_sentences`` sentences where they fit. A heading starts a new
-    chunk when the current one is already half full, so sections stay together.
-    """
-    budget = config.max_tokens
+def sentence_units(doc: Document, budget: int, count_tokens: TokenCounter) -> list[tuple[Sentence, int]]:
+    """The document's sentences with their word-piece counts; longer ones are cut to fit ``budget``."""
     sentences = _sentences(doc)
     if not sentences:
         return []
@@ -139,7 +134,16 @@ def chunk_document(doc: Document, config: ChunkerConfig, count_tokens: TokenCoun
         else:
             pieces = _split_long(doc, sent, budget, count_tokens)
             units.extend(zip(pieces, count_tokens([p.plain for p in pieces])))
+    return units
 
+
+def pack(doc: Document, units: Sequence[tuple[Sentence, int]], config: ChunkerConfig) -> list[Chunk]:
+    """Pack sentence units greedily into chunks of at most ``config.max_tokens`` word pieces.
+
+    Consecutive chunks share ``overlap_sentences`` sentences where they fit. A heading starts a new
+    chunk when the current one is already half full, so sections stay together.
+    """
+    budget = config.max_tokens
     chunks: list[Chunk] = []
     current: list[tuple[Sentence, int]] = []
     used = 0
@@ -156,16 +160,13 @@ def chunk_document(doc: Document, config: ChunkerConfig, count_tokens: TokenCoun
             )
         )
 
-    i = 0
-    while i < len(units):
-        sent, n = units[i]
+    for sent, n in units:
         starts_section = sent.heading and used > budget // 2
         if current and (used + n > budget or starts_section):
             emit()
             keep: list[tuple[Sentence, int]] = []
             if config.overlap_sentences and not starts_section:
-                for item in current[-config.overlap_sentences :]:
-                    keep.append(item)
+                keep = list(current[-config.overlap_sentences :])
                 # Drop overlap that would leave no room for the next sentence, or repeat the whole chunk.
                 while keep and (sum(k for _, k in keep) + n > budget or len(keep) >= len(current)):
                     keep.pop(0)
@@ -173,10 +174,14 @@ def chunk_document(doc: Document, config: ChunkerConfig, count_tokens: TokenCoun
             used = sum(k for _, k in current)
         current.append((sent, n))
         used += n
-        i += 1
     if current:
         emit()
     return chunks
+
+
+def chunk_document(doc: Document, config: ChunkerConfig, count_tokens: TokenCounter) -> list[Chunk]:
+    """Cut a document into chunks: exact spans, each within the token budget."""
+    return pack(doc, sentence_units(doc, config.max_tokens, count_tokens), config)
 
 
 def chunk_corpus(docs: Sequence[Document], config: ChunkerConfig, count_tokens: TokenCounter) -> list[Chunk]:

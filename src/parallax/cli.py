@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,9 +154,13 @@ def search(
     queries: Annotated[
         Path | None, typer.Option("--queries", help="File with one query per line; prints JSON lines.")
     ] = None,
+    mode: Annotated[str, typer.Option("--mode", help="dense, bm25 or hybrid.")] = "hybrid",
     index: IndexOpt = None,
 ) -> None:
-    """Search an index and show the best passages with source, score and offsets."""
+    """Search an index and show the best passages with source, score and offsets.
+
+    A "quoted phrase" in the query must appear in every hit.
+    """
     from .embed import get_embedder
     from .search import Searcher
 
@@ -177,10 +180,10 @@ def search(
     sources = source or []
     if queries is not None:
         for line in lines:
-            print(_result_json(searcher.search(line, k=k, sources=sources)), flush=True)
+            print(_result_json(searcher.search(line, k=k, sources=sources, mode=mode)), flush=True)
         return
     assert query is not None
-    result = searcher.search(query, k=k, sources=sources)
+    result = searcher.search(query, k=k, sources=sources, mode=mode)
     if as_json:
         print(_result_json(result))
         return
@@ -240,9 +243,6 @@ def info(index: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")
     console.print(table)
 
 
-ModeOpt = Annotated[str, typer.Option("--mode", help="dense, bm25 or hybrid (the default, chosen by benchmark).")]
-
-
 def _parse_modes(value: str) -> list[str]:
     from .search import MODES
 
@@ -271,7 +271,7 @@ def bench(
     from rich.console import Console
     from rich.table import Table
 
-    from .bench import TABLE_HEADER, bench_beir, bench_seeds, table_rows, write_result
+    from .bench import LATENCY_HEADER, QUALITY_HEADER, bench_beir, bench_seeds, latency_rows, quality_rows, write_result
     from .chunk import ChunkerConfig
     from .embed import get_embedder
 
@@ -311,17 +311,32 @@ def bench(
                 runs_dir=runs_dir,
             )
     if out:
-        write_result(result, out / f"{result.dataset}-{result.split}.json", " ".join(["parallax", *sys.argv[1:]]))
+        options = {
+            "--modes": modes,
+            "--split": split,
+            "--limit-queries": limit_queries,
+            "--sample-docs": sample_docs,
+            "--max-tokens": max_tokens,
+            "--overlap": overlap,
+            "--out": out,
+        }
+        command = " ".join(["parallax bench", target, *(f"{k} {v}" for k, v in options.items() if v is not None)])
+        write_result(result, out / f"{result.dataset}-{result.split}.json", command)
     console = Console()
-    table = Table(
-        title=f"{result.dataset} ({result.split}): {result.queries} queries, {result.documents} documents, "
-        f"{result.chunks} chunks; indexed at {result.chunks_per_second:.0f} chunks/s"
+    title = (
+        f"{result.dataset} ({result.split}): {result.queries} queries, {result.documents} documents, "
+        f"{result.chunks} chunks; indexed in {result.index_seconds:.1f} s ({result.chunks_per_second:.0f} vectors/s)"
     )
-    for col in TABLE_HEADER:
-        table.add_column(col, justify="left" if col == "mode" else "right")
-    for row in table_rows(result):
-        table.add_row(*row)
-    console.print(table)
+    for caption, header, rows in (
+        (title, QUALITY_HEADER, quality_rows(result)),
+        ("query latency, ms (model load excluded)", LATENCY_HEADER, latency_rows(result)),
+    ):
+        table = Table(title=caption, title_justify="left")
+        for col in header:
+            table.add_column(col, justify="left" if col == "mode" else "right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
     console.print(f"best on nDCG@10: [bold]{result.best_mode()}[/]")
 
 

@@ -1,4 +1,6 @@
-"""Retrieval metrics, computed by ir-measures over pytrec_eval (never by hand), and chunk-independent relevance for the seeds.
+"""Retrieval metrics, computed by ir-measures over pytrec_eval (never by hand).
+
+Also chunk-independent relevance for the seeds' labelled queries.
 
 Runs and qrels are plain ``{query_id: {doc_id: score}}`` mappings.
 """

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .chunk import Chunk, ChunkerConfig, chunk_corpus
+from .chunk import Chunk, ChunkerConfig, pack, sentence_units
 from .corpus import Corpus, Document
 from .embed import Embedder
 from .errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, InputError
@@ -37,6 +37,8 @@ FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 FAISS_FILE = "vectors.faiss"
 STORE_FILE = "chunks.sqlite"
+SENTENCES_FILE = "sentences.faiss"
+DEFAULT_SENTENCE_WEIGHT = 0.7
 
 
 def rebuild_hint(path: Path) -> str:
@@ -73,6 +75,8 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     parallax_version: str = __version__
     created_at: str = ""
+    sentence_count: int = 0
+    dense: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -141,10 +145,24 @@ CREATE TABLE chunks (
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, embed_text TEXT NOT NULL
 );
 CREATE INDEX chunks_doc ON chunks(doc_id);
+CREATE TABLE sentences (
+    id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES documents(id),
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL
+);
+CREATE TABLE chunk_sentences (
+    chunk_id INTEGER NOT NULL REFERENCES chunks(id), sentence_id INTEGER NOT NULL REFERENCES sentences(id),
+    PRIMARY KEY (chunk_id, sentence_id)
+);
 """
 
 
-def _write_store(path: Path, docs: Sequence[Document], chunks: Sequence[Chunk]) -> None:
+def _write_store(
+    path: Path,
+    docs: Sequence[Document],
+    chunks: Sequence[Chunk],
+    sentences: Sequence[SentenceSpan] = (),
+    members: Sequence[Sequence[int]] = (),
+) -> None:
     conn = sqlite3.connect(path)
     try:
         conn.executescript(_SCHEMA)
@@ -158,6 +176,14 @@ def _write_store(path: Path, docs: Sequence[Document], chunks: Sequence[Chunk]) 
         conn.executemany(
             "INSERT INTO chunks VALUES (?, ?, ?, ?, ?)",
             ((i, doc_ids[c.source], c.start, c.end, c.embed_text) for i, c in enumerate(chunks)),
+        )
+        conn.executemany(
+            "INSERT INTO sentences VALUES (?, ?, ?, ?)",
+            ((i, doc_ids[x.source], x.start, x.end) for i, x in enumerate(sentences)),
+        )
+        conn.executemany(
+            "INSERT INTO chunk_sentences VALUES (?, ?)",
+            ((cid, sid) for cid, sids in enumerate(members) for sid in sids),
         )
         conn.commit()
     finally:
@@ -236,6 +262,15 @@ def staged_dir(dest: Path) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _write_faiss(path: Path, dim: int, vectors: np.ndarray) -> None:
+    import faiss
+
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(index, str(path))
+
+
 def write_index(
     dest: Path,
     docs: Sequence[Document],
@@ -243,26 +278,35 @@ def write_index(
     vectors: np.ndarray,
     manifest: Manifest,
     extra_writers: Sequence[Callable[[Path], None]] = (),
+    sentences: Sequence[SentenceSpan] = (),
+    sentence_vectors: np.ndarray | None = None,
+    members: Sequence[Sequence[int]] = (),
 ) -> None:
-    import faiss
-
     if len(chunks) != vectors.shape[0]:
         raise ValueError("one vector per chunk is required")
     with staged_dir(dest) as tmp:
-        index = faiss.IndexFlatIP(manifest.dim)
-        if len(vectors):
-            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        faiss.write_index(index, str(tmp / FAISS_FILE))
-        _write_store(tmp / STORE_FILE, docs, chunks)
+        _write_faiss(tmp / FAISS_FILE, manifest.dim, vectors)
+        if sentence_vectors is not None:
+            _write_faiss(tmp / SENTENCES_FILE, manifest.dim, sentence_vectors)
+        _write_store(tmp / STORE_FILE, docs, chunks, sentences, members)
         for writer in extra_writers:
             writer(tmp)
         _write_file(tmp / MANIFEST_FILE, manifest.to_json())
+
+
+@dataclass(frozen=True)
+class SentenceSpan:
+    source: str
+    start: int
+    end: int
+    plain: str
 
 
 @dataclass
 class BuildStats:
     documents: int
     chunks: int
+    sentences: int
     skipped: list[tuple[str, str]]
     seconds: float
     embed_seconds: float
@@ -277,6 +321,8 @@ def build_index(
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = 64,
     bm25_config: BM25Config | None = None,
+    sentence_vectors: bool = True,
+    sentence_weight: float = DEFAULT_SENTENCE_WEIGHT,
 ) -> BuildStats:
     """Chunk, embed and write a corpus as an index at ``dest``, replacing any index there.
 
@@ -289,19 +335,35 @@ def build_index(
             f"max_tokens {config.max_tokens} exceeds what {embedder.model_id} reads ({embedder.max_tokens})"
         )
     docs = list(corpus.documents)
-    chunks = chunk_corpus(docs, config, embedder.count_tokens)
+    chunks: list[Chunk] = []
+    sentences: list[SentenceSpan] = []
+    members: list[list[int]] = []
+    for doc in docs:
+        units = sentence_units(doc, config.max_tokens, embedder.count_tokens)
+        first = len(sentences)
+        sentences.extend(SentenceSpan(doc.source, u.start, u.end, u.plain) for u, _ in units)
+        for chunk in pack(doc, units, config):
+            chunks.append(chunk)
+            members.append(
+                [first + j for j, (u, _) in enumerate(units) if u.start >= chunk.start and u.end <= chunk.end]
+            )
     if not chunks:
         raise InputError("the documents hold no text to index")
+    if not sentence_vectors:
+        sentences, members = [], []
     done = 0
 
     def tick(n: int) -> None:
         nonlocal done
         done += n
         if progress:
-            progress(done, len(chunks))
+            progress(done, len(chunks) + len(sentences))
 
+    embedder.load()
     t1 = time.perf_counter()
-    vectors = embedder.embed([c.embed_text for c in chunks], batch_size=batch_size, progress=tick)
+    texts = [c.embed_text for c in chunks] + [x.plain for x in sentences]
+    all_vectors = embedder.embed(texts, batch_size=batch_size, progress=tick)
+    vectors, sent_vectors = all_vectors[: len(chunks)], all_vectors[len(chunks) :]
     embed_seconds = time.perf_counter() - t1
     per_doc: dict[str, int] = {}
     for c in chunks:
@@ -318,12 +380,29 @@ def build_index(
         chunk_count=len(chunks),
         inputs=[str(Path(p).expanduser().resolve()) for p in inputs],
         created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        sentence_count=len(sentences),
+        dense={
+            "sentence_vectors": bool(sentences),
+            "chunk_weight": round(1 - sentence_weight, 4) if sentences else 1.0,
+            "sentence_weight": sentence_weight if sentences else 0.0,
+        },
         extras={"bm25": bm25.config.to_dict()},
     )
-    write_index(dest, docs, chunks, vectors, manifest, extra_writers=[bm25.save])
+    write_index(
+        dest,
+        docs,
+        chunks,
+        vectors,
+        manifest,
+        extra_writers=[bm25.save],
+        sentences=sentences,
+        sentence_vectors=sent_vectors if sentences else None,
+        members=members,
+    )
     return BuildStats(
         documents=len(docs),
         chunks=len(chunks),
+        sentences=len(sentences),
         skipped=[(s.path, s.reason) for s in corpus.skipped],
         seconds=time.perf_counter() - t0,
         embed_seconds=embed_seconds,
@@ -347,10 +426,14 @@ class StoredChunk:
 class Index:
     """A loaded index: the FAISS vectors, the chunk store and the manifest."""
 
-    def __init__(self, path: Path, manifest: Manifest, faiss_index: Any, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self, path: Path, manifest: Manifest, faiss_index: Any, conn: sqlite3.Connection, sentences: Any = None
+    ) -> None:
         self.path = path
         self.manifest = manifest
         self.faiss = faiss_index
+        self.sentence_faiss = sentences
+        self._members: tuple[np.ndarray, np.ndarray] | None = None
         self._conn = conn
         self._texts: dict[int, tuple[str, str]] = {}  # doc id -> (source, text)
         self._bm25: BM25Index | None = None
@@ -409,13 +492,50 @@ class Index:
                 f"{store} holds {count} chunks, the manifest says {manifest.chunk_count}; "
                 f"rebuild with: {rebuild_hint(path)}"
             )
-        return cls(path, manifest, index, conn)
+        sentences = None
+        if manifest.sentence_count:
+            spath = path / SENTENCES_FILE
+            try:
+                sentences = faiss.read_index(str(spath))
+            except Exception:
+                raise CorruptIndexError(f"{spath} is missing or corrupt; rebuild with: {rebuild_hint(path)}") from None
+            if sentences.ntotal != manifest.sentence_count or sentences.d != manifest.dim:
+                raise CorruptIndexError(f"{spath} does not match the manifest; rebuild with: {rebuild_hint(path)}")
+        return cls(path, manifest, index, conn, sentences)
 
     @property
     def bm25(self) -> BM25Index:
         if self._bm25 is None:
             self._bm25 = BM25Index.load(self.path)
         return self._bm25
+
+    @staticmethod
+    def _matrix(flat: Any) -> np.ndarray:
+        """The vectors a FAISS flat index holds, as a read-only (n, d) view without a copy."""
+        import faiss
+
+        if flat.ntotal == 0:
+            return np.zeros((0, flat.d), dtype=np.float32)
+        arr = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d)
+        return np.asarray(arr).reshape(flat.ntotal, flat.d)
+
+    def chunk_matrix(self) -> np.ndarray:
+        return self._matrix(self.faiss)
+
+    def sentence_matrix(self) -> np.ndarray | None:
+        return None if self.sentence_faiss is None else self._matrix(self.sentence_faiss)
+
+    def chunk_members(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sentences of each chunk in CSR form: chunk i owns ``ids[indptr[i]:indptr[i + 1]]``."""
+        if self._members is None:
+            rows = self._conn.execute(
+                "SELECT chunk_id, sentence_id FROM chunk_sentences ORDER BY chunk_id, sentence_id"
+            )
+            pairs = np.asarray(rows.fetchall(), dtype=np.int64).reshape(-1, 2)
+            counts = np.bincount(pairs[:, 0], minlength=len(self)) if len(pairs) else np.zeros(len(self), np.int64)
+            indptr = np.concatenate([[0], np.cumsum(counts)])
+            self._members = (indptr, pairs[:, 1].copy())
+        return self._members
 
     def normalised_texts(self) -> list[str]:
         """Every chunk's clean text in the phrase-matching form, in id order."""

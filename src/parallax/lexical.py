@@ -52,7 +52,7 @@ def tokenize(texts: Sequence[str], config: BM25Config) -> list[list[str]]:
         return_ids=False,
         show_progress=False,
     )
-    return [list(t) for t in tokens]  # type: ignore[union-attr]
+    return [list(t) for t in tokens]
 
 
 class BM25Index:

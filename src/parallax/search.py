@@ -151,6 +151,38 @@ class Searcher:
         return mask
 
     def _dense(self, qvec: np.ndarray, k: int, allowed: np.ndarray | None) -> dict[int, float]:
+        sentences = self.index.sentence_matrix()
+        if sentences is not None:
+            return self._multi_vector(qvec[0], sentences, k, allowed)
+        return self._flat(qvec, k, allowed)
+
+    def _multi_vector(
+        self, q: np.ndarray, sentences: np.ndarray, k: int, allowed: np.ndarray | None
+    ) -> dict[int, float]:
+        """Exact scores for every chunk: w_c * cos(q, chunk) + w_s * max cos(q, sentence in chunk).
+
+        A chunk is found by its best sentence as well as by its whole text, so a precise question
+        matches the one sentence that answers it even inside a long chunk.
+        """
+        dense = self.index.manifest.dense
+        wc, ws = float(dense.get("chunk_weight", 1.0)), float(dense.get("sentence_weight", 0.0))
+        indptr, ids = self.index.chunk_members()
+        chunk_sim = self.index.chunk_matrix() @ q
+        sent_sim = sentences @ q
+        best = np.full(len(chunk_sim), -1.0, dtype=np.float32)
+        has = indptr[1:] > indptr[:-1]
+        best[has] = np.maximum.reduceat(sent_sim[ids], indptr[:-1][has])
+        best[~has] = chunk_sim[~has]
+        scores = wc * chunk_sim + ws * best
+        if allowed is not None:
+            scores = np.where(allowed, scores, -np.inf)
+        k = min(k, int(np.isfinite(scores).sum()))
+        if k <= 0:
+            return {}
+        top = np.argpartition(-scores, k - 1)[:k]
+        return {int(i): float(scores[i]) for i in top[np.argsort(-scores[top])]}
+
+    def _flat(self, qvec: np.ndarray, k: int, allowed: np.ndarray | None) -> dict[int, float]:
         import faiss
 
         params = None
