@@ -87,10 +87,18 @@ def test_index_and_search_own_folder(small_corpus: Path, tmp_path: Path) -> None
     assert info["documents"] == 3 and info["chunker"]["max_tokens"] == 40
 
 
-def test_named_index_in_home(small_corpus: Path) -> None:
+def test_named_index_in_home(
+    small_corpus: Path, parallax_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A folder named like the index in the working directory must not receive the index.
+    cwd = tmp_path / "cwd"
+    (cwd / "docs").mkdir(parents=True)
+    monkeypatch.chdir(cwd)
     code, out = run("index", str(small_corpus))
     assert code == 0 and "--index" in out
-    code, out = run("info", "--index", "docs")
+    assert (parallax_home / "indexes" / "docs" / "manifest.json").is_file()
+    assert not any((cwd / "docs").iterdir())
+    code, out = run("info", "--index", str(parallax_home / "indexes" / "docs"))
     assert code == 0 and "cats.txt" in out
 
 

@@ -10,7 +10,7 @@ from .corpus import load_corpus
 from .embed import Embedder, default_model_id, get_embedder
 from .errors import InputError, ParallaxError
 from .index import MANIFEST_FILE, BuildStats, Index, Manifest, build_index
-from .paths import is_seeds_index, resolve_index, seeds_dir
+from .paths import indexes_dir, is_seeds_index, resolve_index, seeds_dir
 
 ProgressFactory = Callable[[str], Callable[[int, int], None]]
 
@@ -56,7 +56,7 @@ def default_index_for(paths: Sequence[Path]) -> Path:
     """Where ``parallax index PATH`` writes without ``--index``: a named index after the first path."""
     first = Path(paths[0]).expanduser().resolve()
     name = first.stem if first.is_file() else first.name
-    return resolve_index(name or "default")
+    return indexes_dir() / (name or "default")
 
 
 def open_index(

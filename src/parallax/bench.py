@@ -140,7 +140,7 @@ def _index_for(
     corpus: Corpus, embedder: Embedder, folder: Path, config: ChunkerConfig, bm25: BM25Config, progress: Any
 ) -> tuple[Index, float, float]:
     stats = build_index(corpus, embedder, folder, config=config, progress=progress, bm25_config=bm25)
-    return Index.load(folder, model_id=embedder.model_id), stats.seconds, stats.chunks / max(stats.embed_seconds, 1e-9)
+    return Index.load(folder, model_id=embedder.model_id), stats.seconds, stats.chunks / max(stats.seconds, 1e-9)
 
 
 def bench_beir(

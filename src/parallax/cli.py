@@ -129,8 +129,8 @@ def index_cmd(
     for path, reason in stats.skipped:
         err.print(f"[yellow]skipped[/] {path}: {reason}", soft_wrap=True)
     err.print(
-        f"Indexed {stats.documents} documents as {stats.chunks} chunks in {stats.seconds:.1f} s "
-        f"({stats.chunks / max(stats.embed_seconds, 1e-9):.0f} chunks/s embedding); "
+        f"Indexed {stats.documents} documents as {stats.chunks} chunks ({stats.sentences} sentence vectors) "
+        f"in {stats.seconds:.1f} s ({stats.chunks / max(stats.seconds, 1e-9):.1f} chunks/s); "
         f"skipped {len(stats.skipped)}. Index: {dest}",
         soft_wrap=True,
     )
@@ -196,9 +196,15 @@ def search(
     if not result.hits:
         console.print("No passages found.")
     else:
-        console.print(results_table(query, result.hits, short))
+        console.print(results_table(query, result.hits, short, show_found_by=result.mode == "hybrid"))
     lat = result.latency
-    _stderr().print(f"[dim]{len(result.hits)} results · {latency_line(lat.embed_ms, lat.search_ms, lat.total_ms)}[/]")
+    err = _stderr()
+    for note in result.notes:
+        err.print(f"[yellow]note:[/] {note}")
+    err.print(
+        f"[dim]{len(result.hits)} results · {result.mode} · {latency_line(lat.embed_ms, lat.search_ms, lat.total_ms)}"
+        f" · model load {searcher.load_ms:.0f} ms[/]"
+    )
 
 
 @app.command()
@@ -325,7 +331,7 @@ def bench(
     console = Console()
     title = (
         f"{result.dataset} ({result.split}): {result.queries} queries, {result.documents} documents, "
-        f"{result.chunks} chunks; indexed in {result.index_seconds:.1f} s ({result.chunks_per_second:.0f} vectors/s)"
+        f"{result.chunks} chunks; indexed in {result.index_seconds:.1f} s ({result.chunks_per_second:.1f} chunks/s)"
     )
     for caption, header, rows in (
         (title, QUALITY_HEADER, quality_rows(result)),

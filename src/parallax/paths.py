@@ -37,15 +37,15 @@ def seeds_dir() -> Path:
 def resolve_index(spec: str | Path | None, default_name: str = SEEDS_INDEX_NAME) -> Path:
     """Turn ``--index`` into a folder.
 
-    A value that names an existing folder, or that contains a path separator, is a path;
-    a bare word is the name of an index under the Parallax home. ``None`` means the seeds index.
+    A value with a path separator (``./idx``, ``/data/idx``, ``~/idx``) is a folder; a bare word is
+    the name of an index under the Parallax home, even if a folder of that name exists here.
+    ``None`` means the seeds index.
     """
     if spec is None:
         return indexes_dir() / default_name
     text = str(spec)
-    path = Path(text).expanduser()
-    if path.exists() or os.sep in text or text.startswith("."):
-        return path
+    if os.sep in text or (os.altsep and os.altsep in text) or text.startswith(("~", ".")):
+        return Path(text).expanduser()
     return indexes_dir() / text
 
 

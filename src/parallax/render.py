@@ -200,7 +200,7 @@ def latency_line(embed_ms: float, search_ms: float, total_ms: float) -> str:
     return f"latency {total_ms:.1f} ms (embed {embed_ms:.1f} ms, search {search_ms:.1f} ms)"
 
 
-def results_table(query: str, hits: Sequence[Hit], short_ids: dict[str, str]) -> Table:
+def results_table(query: str, hits: Sequence[Hit], short_ids: dict[str, str], show_found_by: bool = False) -> Table:
     terms = query_terms(query)
     table = Table(show_header=True, header_style="bold", expand=True, show_lines=True)
     table.add_column("#", justify="right", width=3)
@@ -211,6 +211,8 @@ def results_table(query: str, hits: Sequence[Hit], short_ids: dict[str, str]) ->
         src = Text(short_ids.get(hit.source, hit.source), style="bold cyan")
         src.append(f"\n{hit.title}", style="dim")
         src.append(f"\n[{hit.start}:{hit.end})", style="dim")
+        if show_found_by:
+            src.append(f"\nvia {' + '.join(hit.found_by)}", style="dim italic")
         table.add_row(str(hit.rank), f"{hit.score:.3f}", src, snippet(hit.clean_text or hit.text, terms))
     return table
 
