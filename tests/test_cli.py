@@ -175,3 +175,15 @@ def test_help_does_not_import_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out
     assert Path(exe).name == "parallax"
+
+
+def test_shell_answers_queries_and_commands() -> None:
+    script = "liaison office\n:k 2\n:mode bm25\n:json\nSouth Korea weapons\n:source nowhere\n:quit\nnot reached\n"
+    result = runner.invoke(app, ["shell"], input=script)
+    assert result.exit_code == 0, result.output
+    assert "k = 2" in result.output and "mode = bm25" in result.output
+    rows = [json.loads(ln) for ln in result.output.splitlines() if ln.startswith("{")]
+    assert len(rows) == 1 and rows[0]["query"] == "South Korea weapons" and len(rows[0]["results"]) == 2
+    assert "Error: no source 'nowhere'" in result.output
+    assert "not reached" not in result.output
+    assert "latency" in result.output

@@ -209,6 +209,41 @@ def search(
 
 @app.command()
 @handles_errors
+def shell(index: IndexOpt = None) -> None:
+    """An interactive prompt that keeps the model and index loaded; shows per-query latency."""
+    import sys
+
+    from rich.console import Console
+
+    from .embed import get_embedder
+    from .render import latency_line, results_table
+    from .search import Searcher, SearchResult
+    from .shell import HELP, prompt_lines, run_shell
+
+    searcher = Searcher(_open_index(index), get_embedder())
+    searcher.search("warm up", k=1)  # load the model and BM25 arrays before the first real query
+    short = {d.source: d.short_id for d in searcher.index.manifest.documents}
+    console = Console()
+
+    def show(result: object) -> None:
+        assert isinstance(result, SearchResult)
+        if result.hits:
+            console.print(results_table(result.query, result.hits, short, show_found_by=result.mode == "hybrid"))
+        else:
+            console.print("No passages found.")
+        lat = result.latency
+        timing = latency_line(lat.embed_ms, lat.search_ms, lat.total_ms)
+        console.print(f"[dim]{len(result.hits)} results · {result.mode} · {timing}[/]")
+
+    interactive = sys.stdin.isatty()
+    if interactive:
+        console.print(f"[dim]{searcher.index.path} · model loaded in {searcher.load_ms:.0f} ms · {HELP}[/]")
+    lines = prompt_lines() if interactive else (ln for ln in sys.stdin)
+    run_shell(searcher, lines, show, lambda msg: console.print(msg, markup=False, highlight=False, soft_wrap=True))
+
+
+@app.command()
+@handles_errors
 def info(index: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show an index: its corpus, chunk count, model, size and where it lives."""
     idx = _open_index(index)

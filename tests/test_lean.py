@@ -1,0 +1,94 @@
+"""The torch-free query path: same vectors and rankings as sentence-transformers, and no torch imported."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from parallax.chunk import ChunkerConfig
+from parallax.corpus import load_corpus
+from parallax.embed import MINILM_ID, SentenceTransformerEmbedder
+from parallax.index import Index, build_index
+from parallax.paths import seeds_dir
+from parallax.search import Searcher
+
+pytestmark = pytest.mark.integration
+
+QUERIES = [
+    "Will Japan become a member of NATO?",
+    "Which European country objects to a NATO office in Tokyo?",
+    "South Korea and arms for Ukraine",
+    "What did Xi Jinping say about Asian security in 2014?",
+    "Paul Keating called Stoltenberg a supreme fool",
+    "Is an Asian NATO likely?",
+]
+
+
+@pytest.fixture(scope="module")
+def lean_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("lean-home")
+
+
+@pytest.fixture
+def lean(lean_home: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+    """The ONNX encoder, exported once per module into its own home (export takes ~20 s)."""
+    from parallax.onnx_embed import OnnxEmbedder
+
+    monkeypatch.setenv("PARALLAX_HOME", str(lean_home))
+    embedder = OnnxEmbedder()
+    embedder.load()
+    return embedder
+
+
+@pytest.fixture(scope="module")
+def reference() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder()
+
+
+def test_lean_vectors_match_reference(lean: object, reference: SentenceTransformerEmbedder) -> None:
+    chunks = []
+    from parallax.chunk import chunk_document
+
+    for doc in load_corpus([seeds_dir()]):
+        chunks += [c.embed_text for c in chunk_document(doc, ChunkerConfig(), reference.count_tokens)]
+    texts = chunks + QUERIES + ["", "🙂 émoji and نص عربي", "word " * 400]
+    a = lean.embed(texts, batch_size=16)  # type: ignore[attr-defined]
+    b = reference.embed(texts, batch_size=16)
+    cos = (a * b).sum(axis=1)
+    assert cos.min() >= 0.999, float(cos.min())
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
+
+
+def test_lean_top10_matches_reference(lean: object, reference: SentenceTransformerEmbedder, tmp_path: Path) -> None:
+    build_index(load_corpus([seeds_dir()]), reference, tmp_path / "i")
+    index = Index.load(tmp_path / "i", model_id=MINILM_ID)
+    ref, fast = Searcher(index, reference), Searcher(index, lean)  # type: ignore[arg-type]
+    for query in QUERIES:
+        for mode in ("dense", "hybrid"):
+            want = [h.chunk_id for h in ref.search(query, k=10, mode=mode).hits]
+            got = [h.chunk_id for h in fast.search(query, k=10, mode=mode).hits]
+            assert got == want, (query, mode)
+
+
+def test_search_and_info_do_not_import_torch(lean_home: Path, lean: object) -> None:
+    """A cold `parallax search` and `parallax info` on an existing index import no torch."""
+    env = {**os.environ, "PARALLAX_HOME": str(lean_home), "PARALLAX_MODEL": MINILM_ID}
+    build = subprocess.run([sys.executable, "-m", "parallax.cli", "index"], env=env, capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['parallax'] + sys.argv[1:]\n"
+        "try:\n    runpy.run_module('parallax.cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy), file=sys.stderr)\n"
+    )
+    for args in (["search", "liaison office", "--json"], ["info", "--json"]):
+        out = subprocess.run([sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True)
+        assert "HEAVY=\n" in out.stderr + "\n", (args, out.stderr[-500:])
+        json.loads(out.stdout.strip().splitlines()[-1] if args[0] == "search" else out.stdout)
