@@ -1,0 +1,148 @@
+"""Start-up and query latency, side by side in one run.
+
+Measures, on the seeds index:
+- cold wall time of `parallax search` for the lean ONNX path and the sentence-transformers path
+  (PARALLAX_BACKEND=torch), median of --runs each, alternating the two so drift hits both alike;
+- `parallax --help`;
+- warm per-query latency p50/p95/p99 (embed, search, total) for each backend, in one process;
+- peak memory (RSS) of a cold search for each backend;
+- optionally int8 vs float32 quality on the seeds' labelled queries (--int8).
+
+Writes benchmarks/results/latency.json and prints the ratios.
+
+    .venv/bin/python benchmarks/latency.py --runs 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+PARALLAX = str(Path(sys.executable).parent / "parallax")
+QUERIES = [
+    "Will Japan become a member of NATO?",
+    "Which European country objects to a NATO office in Tokyo?",
+    "South Korea and arms for Ukraine",
+    "What did Xi Jinping say about Asian security?",
+    "liaison office",
+    "Paul Keating supreme fool",
+    "Is an Asian NATO likely to be created?",
+    "Japan defence spending 2% of GDP",
+]
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before)
+
+
+def rss_of(cmd: list[str], env: dict[str, str]) -> int:
+    out = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], env=env, capture_output=True, text=True, check=True)
+    return int(out.stderr.strip().splitlines()[-1])
+
+
+def warm(backend: str, n: int) -> dict[str, dict[str, float]]:
+    from parallax.api import open_index
+    from parallax.embed import get_embedder
+    from parallax.evaluate import percentiles
+    from parallax.search import Searcher
+
+    searcher = Searcher(open_index(None), get_embedder(backend=backend))
+    searcher.search("warm up", k=10, mode="hybrid")
+    lat: dict[str, list[float]] = {"embed": [], "search": [], "total": []}
+    modes = {}
+    for mode in ("dense", "hybrid"):
+        lat = {"embed": [], "search": [], "total": []}
+        for i in range(n):
+            r = searcher.search(QUERIES[i % len(QUERIES)], k=10, mode=mode)
+            lat["embed"].append(r.latency.embed_ms)
+            lat["search"].append(r.latency.search_ms)
+            lat["total"].append(r.latency.total_ms)
+        modes[mode] = {k: percentiles(v) for k, v in lat.items()}
+    return modes
+
+
+def int8_quality() -> dict[str, dict[str, float]]:
+    from parallax.bench import bench_seeds
+    from parallax.onnx_embed import OnnxEmbedder
+
+    out = {}
+    for name, emb in (("float32", OnnxEmbedder()), ("int8", OnnxEmbedder(int8=True))):
+        with tempfile.TemporaryDirectory() as tmp:
+            result = bench_seeds(emb, Path(tmp), modes=("dense",))
+        out[name] = result.modes[0].metrics
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--warm-queries", type=int, default=200)
+    parser.add_argument("--int8", action="store_true", help="also compare int8 and float32 quality on the seeds")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "latency.json")
+    args = parser.parse_args()
+
+    env = {**os.environ}
+    env.pop("PARALLAX_BACKEND", None)
+    subprocess.run([PARALLAX, "search", "warm up the seeds index"], env=env, check=True, capture_output=True)
+    query = ["search", "Will Japan become a member of NATO?", "--json"]
+    cold: dict[str, list[float]] = {"onnx": [], "torch": [], "help": []}
+    for _ in range(args.runs):  # interleaved, so that machine noise hits every variant alike
+        cold["onnx"].append(timed([PARALLAX, *query], {**env, "PARALLAX_BACKEND": "onnx"})[0])
+        cold["torch"].append(timed([PARALLAX, *query], {**env, "PARALLAX_BACKEND": "torch"})[0])
+        cold["help"].append(timed([PARALLAX, "--help"], env)[0])
+    medians = {k: statistics.median(v) for k, v in cold.items()}
+    rss = {
+        b: rss_of([PARALLAX, *query], {**env, "PARALLAX_BACKEND": b})
+        for b in ("onnx", "torch")
+        if Path("/usr/bin/time").exists()
+    }
+    warm_lat = {b: warm(b, args.warm_queries) for b in ("onnx", "torch")}
+    result = {
+        "command": ("python benchmarks/latency.py " + " ".join(sys.argv[1:])).strip(),
+        "environment": __import__("parallax.bench", fromlist=["environment"]).environment(),
+        "cold_seconds": {
+            k: {"median": round(medians[k], 3), "runs": [round(x, 3) for x in v]} for k, v in cold.items()
+        },
+        "cold_speedup_onnx_vs_torch": round(medians["torch"] / medians["onnx"], 2),
+        "peak_rss_kib": rss,
+        "warm_ms": warm_lat,
+    }
+    if args.int8:
+        result["int8_vs_float32_seeds_dense"] = int8_quality()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(
+        f"cold `parallax search` median of {args.runs}: onnx {medians['onnx']:.3f} s, "
+        f"torch {medians['torch']:.3f} s -> {medians['torch'] / medians['onnx']:.1f}x faster"
+    )
+    print(f"`parallax --help` median: {medians['help']:.3f} s")
+    if rss:
+        print("peak RSS of a cold search: " + ", ".join(f"{b} {v / 1024:.0f} MiB" for b, v in rss.items()))
+    for b, modes in warm_lat.items():
+        for mode, lat in modes.items():
+            print(
+                f"warm {b:<5} {mode:<6} p50/p95/p99 ms: embed {lat['embed']['p50']}/{lat['embed']['p95']}/"
+                f"{lat['embed']['p99']}  total {lat['total']['p50']}/{lat['total']['p95']}/{lat['total']['p99']}"
+            )
+    if args.int8:
+        q = result["int8_vs_float32_seeds_dense"]
+        print("seeds dense nDCG@10: " + ", ".join(f"{k} {v['ndcg@10']:.4f}" for k, v in q.items()))
+
+
+if __name__ == "__main__":
+    main()
