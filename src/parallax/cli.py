@@ -381,6 +381,9 @@ def bench(
     console.print(f"best on nDCG@10: [bold]{result.best_mode()}[/]")
 
 
+from . import cli_compare, cli_topics  # noqa: E402, F401 - they register their commands on ``app``
+
+
 def main() -> None:
     app()
 
