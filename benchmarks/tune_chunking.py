@@ -18,7 +18,7 @@ from pathlib import Path
 from parallax.bench import environment, seeds_queries_path
 from parallax.chunk import ChunkerConfig
 from parallax.corpus import load_corpus
-from parallax.embed import SentenceTransformerEmbedder
+from parallax.embed import get_embedder
 from parallax.evaluate import load_labelled_queries, passage_qrels, passage_run, score
 from parallax.fusion import FusionConfig
 from parallax.index import Index, build_index
@@ -37,11 +37,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="96,128,192,254")
     parser.add_argument("--overlaps", default="0,1")
     parser.add_argument("--sentence-weights", default="0,0.5,0.7,0.85")
-    parser.add_argument("--alphas", default="0.3,0.5,0.7", help="convex fusion: weight of the dense scores")
+    parser.add_argument("--alphas", default="0.3,0.5,0.7,0.8,0.9", help="convex fusion: weight of the dense scores")
     parser.add_argument("--rrf-k", default="60")
     parser.add_argument("--out", type=Path, default=RESULTS / "tuning-seeds.json")
     args = parser.parse_args()
-    embedder = SentenceTransformerEmbedder()
+    embedder = get_embedder()
     corpus = load_corpus([seeds_dir()])
     labelled = load_labelled_queries(seeds_queries_path(), {d.source: d.text for d in corpus})
     qrels = {q.id: passage_qrels(q) for q in labelled}

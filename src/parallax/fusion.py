@@ -2,7 +2,7 @@
 
 ``rrf`` is reciprocal rank fusion (Cormack et al., 2009): score(d) = sum over rankings of 1 / (k + rank).
 ``convex`` is a weighted sum of min-max normalised scores (the form txtai and Weaviate use).
-Both are a few lines; ``tests/test_fusion.py`` checks ``rrf`` against ranx's implementation.
+Both are a few lines; ``tests/test_fusion.py`` checks them against values worked out by hand.
 """
 
 from __future__ import annotations
