@@ -6,6 +6,7 @@ Stored in the index folder as ``bm25/`` (bm25s's own arrays as .npy and vocabula
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -33,6 +34,9 @@ class BM25Config:
         return {"library": "bm25s", "version": bm25s.__version__, **asdict(self)}
 
 
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # bm25s's default, the same as scikit-learn's CountVectorizer
+
+
 @lru_cache(maxsize=4)
 def _stemmer(language: str) -> Any:
     if not language:
@@ -42,67 +46,134 @@ def _stemmer(language: str) -> Any:
     return Stemmer.Stemmer(language)
 
 
-def tokenize(texts: Sequence[str], config: BM25Config) -> list[list[str]]:
-    import bm25s
+def library_stopwords(name: str) -> list[str]:
+    """bm25s's stopword list for ``name`` ("en" or "english"; "" for none)."""
+    if not name:
+        return []
+    if name not in ("en", "english"):
+        raise ValueError(f"unsupported stopwords {name!r}; use 'en' or ''")
+    from bm25s.stopwords import STOPWORDS_EN
 
-    tokens = bm25s.tokenize(
-        list(texts),
-        stopwords=config.stopwords,
-        stemmer=_stemmer(config.stemmer),
-        return_ids=False,
-        show_progress=False,
-    )
-    return [list(t) for t in tokens]
+    return list(STOPWORDS_EN)
+
+
+def tokenize(texts: Sequence[str], config: BM25Config, stopwords: frozenset[str]) -> list[list[str]]:
+    """bm25s's tokenisation (lower case, its token pattern, stopwords, then the Snowball stemmer).
+
+    Written out here so that a query can be tokenised without importing bm25s and scipy, which
+    would cost most of a cold search's start-up; ``tests/test_lexical.py`` checks it against
+    ``bm25s.tokenize`` token for token.
+    """
+    split = re.compile(TOKEN_PATTERN).findall
+    stemmer = _stemmer(config.stemmer)
+    out = []
+    for text in texts:
+        words = [w for w in split(text.lower()) if w not in stopwords]
+        out.append(list(stemmer.stemWords(words)) if stemmer is not None and words else words)
+    return out
 
 
 class BM25Index:
-    def __init__(self, retriever: Any, config: BM25Config, size: int) -> None:
-        self.retriever = retriever
+    """BM25 scores precomputed by bm25s as a sparse token x chunk matrix (CSC arrays).
+
+    bm25s builds and saves the index. A query only sums the stored scores of its tokens, which
+    needs numpy alone: loading and searching never import bm25s or scipy.
+    """
+
+    def __init__(
+        self,
+        data: np.ndarray,
+        indices: np.ndarray,
+        indptr: np.ndarray,
+        vocab: dict[str, int],
+        config: BM25Config,
+        size: int,
+        stopwords: Sequence[str],
+        retriever: Any = None,
+    ) -> None:
+        self.data, self.indices, self.indptr = data, indices, indptr
+        self.vocab = vocab
         self.config = config
         self.size = size
+        self.stopwords = frozenset(stopwords)
+        self._retriever = retriever  # kept after a build, to save in bm25s's own format
 
     @classmethod
     def build(cls, texts: Sequence[str], config: BM25Config | None = None) -> BM25Index:
         import bm25s
 
         config = config or BM25Config()
+        stopwords = library_stopwords(config.stopwords)
         retriever = bm25s.BM25(k1=config.k1, b=config.b, method=config.method)
-        tokens = tokenize(texts, config)
+        tokens = tokenize(texts, config, frozenset(stopwords))
         # bm25s cannot index an empty token list for every document; give empties a placeholder.
         retriever.index([t or ["\u2205"] for t in tokens], show_progress=False)
-        return cls(retriever, config, len(texts))
+        scores = retriever.scores
+        return cls(
+            np.asarray(scores["data"]),
+            np.asarray(scores["indices"]),
+            np.asarray(scores["indptr"]),
+            dict(retriever.vocab_dict),
+            config,
+            len(texts),
+            stopwords,
+            retriever,
+        )
 
     def save(self, folder: Path) -> None:
+        if self._retriever is None:
+            raise ValueError("only a freshly built BM25 index can be saved")
         target = folder / BM25_DIR
         target.mkdir()
-        self.retriever.save(str(target), show_progress=False)
-        (target / "parallax.json").write_text(json.dumps({"size": self.size, **asdict(self.config)}), encoding="utf-8")
+        self._retriever.save(str(target), show_progress=False)
+        meta = {"size": self.size, **asdict(self.config), "stopword_list": sorted(self.stopwords)}
+        (target / "parallax.json").write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index:
-        import bm25s
-
         target = folder / BM25_DIR
         try:
             meta = json.loads((target / "parallax.json").read_text(encoding="utf-8"))
             size = int(meta.pop("size"))
+            stopwords = meta.pop("stopword_list", None)
             config = BM25Config(**meta)
-            retriever = bm25s.BM25.load(str(target), mmap=False, show_progress=False)
+            if stopwords is None:  # written before the list was stored
+                stopwords = library_stopwords(config.stopwords)
+            vocab = json.loads((target / "vocab.index.json").read_text(encoding="utf-8"))
+            data, indices, indptr = (
+                np.load(target / f"{name}.csc.index.npy", allow_pickle=False) for name in ("data", "indices", "indptr")
+            )
+            if len(indptr) - 1 > len(vocab) or len(data) != len(indices) or int(indptr[-1]) != len(data):
+                raise ValueError("inconsistent arrays")
         except Exception as exc:  # any unreadable piece means the same thing to the user
             raise CorruptIndexError(
                 f"{target} is missing or corrupt ({type(exc).__name__}); rebuild with: parallax index --index {folder}"
             ) from None
-        return cls(retriever, config, size)
+        return cls(data, indices, indptr, {str(k): int(v) for k, v in vocab.items()}, config, size, stopwords)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk: the sum of the stored scores of the query's tokens (repeats count)."""
+        columns = len(self.indptr) - 1  # bm25s's vocabulary also holds "", which has no column
+        tokens = tokenize([query], self.config, self.stopwords)[0]
+        ids = [self.vocab[t] for t in tokens if self.vocab.get(t, columns) < columns]
+        out = np.zeros(self.size, dtype=np.float32)
+        for t in ids:
+            lo, hi = self.indptr[t], self.indptr[t + 1]
+            np.add.at(out, self.indices[lo:hi], self.data[lo:hi])
+        return out
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[list[int], list[float]]:
-        """Top ``k`` chunk ids and scores; ``allowed`` is an optional boolean mask over chunks."""
-        tokens = [t for t in tokenize([query], self.config)[0] if t in self.retriever.vocab_dict]
-        if not tokens:
+        """Top ``k`` chunk ids and scores (positive scores only, best first, ties by id).
+
+        ``allowed`` is an optional boolean mask over chunks.
+        """
+        scores = self.scores(query)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        positive = np.flatnonzero(scores > 0)
+        if k <= 0 or not len(positive):
             return [], []
-        k = min(k, self.size if allowed is None else int(allowed.sum()))
-        if k <= 0:
-            return [], []
-        mask = None if allowed is None else allowed.astype(np.float32)
-        ids, scores = self.retriever.retrieve([tokens], k=k, show_progress=False, weight_mask=mask, n_threads=1)
-        pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]
-        return [i for i, _ in pairs], [s for _, s in pairs]
+        if len(positive) > k:
+            positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
+        order = sorted(positive.tolist(), key=lambda i: (-float(scores[i]), i))
+        return order, [float(scores[i]) for i in order]
