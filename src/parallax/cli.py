@@ -308,9 +308,17 @@ def bench(
     max_tokens: Annotated[int | None, typer.Option(help="Chunk size in word pieces.")] = None,
     overlap: Annotated[int | None, typer.Option(help="Sentences shared by consecutive chunks.")] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for results.json and the TREC run files.")] = None,
+    index: Annotated[str | None, typer.Option("--index", help="compare only: the seeds index to use.")] = None,
 ) -> None:
-    """Score retrieval quality (nDCG@10, recall, MRR, MAP) and latency for every mode."""
+    """Score retrieval quality (nDCG@10, recall, MRR, MAP) and latency for every mode.
+
+    'compare' scores the viewpoint comparer's coverage verdicts on the labelled seeds instead.
+    """
     import tempfile
+
+    if target == "compare":
+        _bench_compare(index, out)
+        return
 
     from rich.console import Console
     from rich.table import Table
@@ -382,6 +390,39 @@ def bench(
             table.add_row(*row)
         console.print(table)
     console.print(f"best on nDCG@10: [bold]{result.best_mode()}[/]")
+
+
+def _bench_compare(index: str | None, out: Path | None) -> None:
+    """``parallax bench compare``: coverage accuracy, evidence in the top passage and latency per half."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .bench_compare import COMPARE_HEADER, bench_compare, compare_rows, confusion_rows, write_compare_result
+    from .coverage import LABELS
+    from .embed import get_embedder
+
+    idx = _open_index(index)
+    result = bench_compare(idx, get_embedder(idx.manifest.model_id))
+    if out:
+        command = " ".join(
+            ["parallax bench compare", *(f"{k} {v}" for k, v in (("--index", index), ("--out", out)) if v)]
+        )
+        write_compare_result(result, out / "compare-seeds.json", command)
+    console = Console()
+    table = Table(title=f"compare on the labelled seeds ({result.model})", title_justify="left")
+    for col in COMPARE_HEADER:
+        table.add_column(col, justify="left" if col == "half" else "right")
+    for row in compare_rows(result):
+        table.add_row(*row)
+    console.print(table)
+    for half in result.halves:
+        confusion = Table(title=f"{half.name}: true label (rows) x verdict (columns)", title_justify="left")
+        confusion.add_column("")
+        for label in LABELS:
+            confusion.add_column(label, justify="right")
+        for row in confusion_rows(half):
+            confusion.add_row(*row)
+        console.print(confusion)
 
 
 from . import cli_compare, cli_topics  # noqa: E402, F401 - they register their commands on ``app``

@@ -2,4 +2,60 @@
 
 from __future__ import annotations
 
-from .cli import app  # noqa: F401 - commands below register on it
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .cli import IndexOpt, _open_index, _stderr, app, handles_errors
+
+
+@app.command()
+@handles_errors
+def compare(
+    topic: Annotated[str, typer.Argument(help="The topic, as you would search for it.")],
+    index: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write the comparison as an HTML page.")] = None,
+    passages: Annotated[int, typer.Option("--passages", help="Key passages per source.")] = 3,
+) -> None:
+    """Put the sources side by side on one topic: who covers it, their key passages, what they share.
+
+    For every source: covers / mentions / silent with a score, key passages, distinctive terms and the
+    passage no other source echoes; then an agreement matrix, common ground with the facts each source
+    states, and unique angles.
+    """
+    from .embed import get_embedder
+    from .errors import InputError
+    from .query import parse_query
+
+    if not topic.strip():
+        raise InputError('the topic is empty; give words to compare on, e.g. parallax compare "Japan and NATO"')
+    parse_query(topic)  # refuses an empty topic before the model loads
+    if passages < 1:
+        raise InputError(f"--passages must be at least 1 (got {passages})")
+    from .compare import Comparer
+
+    idx = _open_index(index)
+    comparer = Comparer(idx, get_embedder(idx.manifest.model_id))
+    result = comparer.compare(topic, passages=passages)
+    data = result.to_dict()
+    if html is not None:
+        from .html import write_compare_html
+
+        write_compare_html(data, html)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False))
+        return
+    from rich.console import Console
+
+    from .render_compare import comparison_renderables
+
+    console = Console()
+    for part in comparison_renderables(result):
+        console.print(part)
+    err = _stderr()
+    if html is not None:
+        err.print(f"Wrote {html}")
+    err.print(f"[dim]compare {result.latency_ms:.0f} ms · model load {comparer.load_ms:.0f} ms[/]")

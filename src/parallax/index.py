@@ -538,6 +538,13 @@ class Index:
             self._members = (indptr, pairs[:, 1].copy())
         return self._members
 
+    def sentence_spans(self) -> list[tuple[str, int, int]]:
+        """``(source, start, end)`` of every stored sentence, in sentence-id order (rows of ``sentence_matrix``)."""
+        rows = self._conn.execute(
+            'SELECT d.source, s.start, s."end" FROM sentences s JOIN documents d ON d.id = s.doc_id ORDER BY s.id'
+        ).fetchall()
+        return [(str(src), int(a), int(b)) for src, a, b in rows]
+
     def normalised_texts(self) -> list[str]:
         """Every chunk's clean text in the phrase-matching form, in id order."""
         if self._normalised is None:

@@ -1,0 +1,70 @@
+"""Distinctive terms by class-based TF-IDF (c-TF-IDF, as in BERTopic).
+
+Each class (a source, or a cluster of passages) is one document: the concatenation of its passages.
+A term's weight in class c is ``tf(t, c) / |c| * log(1 + A / f(t))``, where ``|c|`` is the number of
+words in c, ``A`` the average number of words per class and ``f(t)`` the frequency of t over all
+classes: frequent in this class and rare in the others ranks high.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .render import STOPWORDS
+
+
+def _stem_set(terms: Iterable[str]) -> set[str]:
+    return {t.lower()[:5] for term in terms for t in term.split()}
+
+
+def c_tf_idf(docs: Mapping[str, str], top: int = 6, exclude: Sequence[str] = ()) -> dict[str, list[str]]:
+    """The ``top`` most distinctive terms (unigrams and bigrams) of each class, best first.
+
+    ``exclude`` holds words every class shares by construction (the topic's own words): a term made
+    of them only is skipped, as is a term that shares a word with one already chosen.
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    names = [n for n, text in docs.items() if text.strip()]
+    out: dict[str, list[str]] = {n: [] for n in docs}
+    if not names:
+        return out
+    vectorizer = CountVectorizer(
+        ngram_range=(1, 2),
+        stop_words=sorted(STOPWORDS),
+        token_pattern=r"(?u)\b[^\W\d_][\w’'-]*[^\W_]|\b\d+%",
+        lowercase=True,
+    )
+    try:
+        counts = vectorizer.fit_transform([docs[n] for n in names])
+    except ValueError:  # nothing but stop words
+        return out
+    terms = vectorizer.get_feature_names_out()
+    tf = np.asarray(counts.toarray(), dtype=float)
+    unigram = np.array([" " not in t for t in terms])
+    words_per_class = tf[:, unigram].sum(axis=1)
+    avg = max(float(words_per_class.mean()), 1.0)
+    freq = tf.sum(axis=0)
+    weights = tf / np.maximum(words_per_class, 1.0)[:, None] * np.log1p(avg / np.maximum(freq, 1.0))[None, :]
+    skip = _stem_set(exclude)
+    for row, name in enumerate(names):
+        chosen: list[str] = []
+        used: set[str] = set()
+        lengths = np.array([len(t) for t in terms])
+        for j in np.lexsort((-lengths, -weights[row])):  # ties: the longer (more specific) term first
+            if weights[row, j] <= 0 or len(chosen) >= top:
+                break
+            term = str(terms[j])
+            words = term.split()
+            if all(w[:5] in skip for w in words) or len(term) < 3:
+                continue
+            if tf[row, j] < 2 and len(words) > 1:
+                continue  # a bigram seen once is an accident of phrasing
+            if any(w in used for w in words):
+                continue  # says again what a chosen term says
+            chosen.append(term)
+            used.update(words)
+        out[name] = chosen
+    return out

@@ -1,0 +1,260 @@
+"""The viewpoint comparer: coverage rule, facts, c-TF-IDF, the JSON contract and the command."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from parallax.chunk import ChunkerConfig
+from parallax.cli import app
+from parallax.compare import Comparer, compare
+from parallax.corpus import load_corpus
+from parallax.coverage import SENTENCE_LEVEL, CoverageFeatures, decide, features, sentence_scores
+from parallax.distinct import c_tf_idf
+from parallax.embed import FakeEmbedder
+from parallax.facts import extract_facts
+from parallax.index import Index, build_index
+from parallax.paths import seeds_dir
+
+runner = CliRunner()
+KOREA = "002_1619fb158eec5a78.txt"
+
+
+@pytest.fixture(scope="module")
+def fake_seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("cmp") / "seeds"
+    build_index(load_corpus([seeds_dir()]), FakeEmbedder(dim=64), dest, ChunkerConfig(), inputs=[str(seeds_dir())])
+    return dest
+
+
+# ---------------------------------------------------------------------------------------------
+# The coverage rule.
+
+
+def _unit(v: list[float]) -> np.ndarray:
+    a = np.asarray(v, dtype=np.float64)
+    return a / np.linalg.norm(a)
+
+
+def test_verdicts_on_known_geometry() -> None:
+    """Topic along e1: sentences pointing at it (and sharing its words), partly, or orthogonal."""
+    topic = _unit([1, 0, 0, 0])
+    on = _unit([0.95, 0.3, 0, 0])
+    off = _unit([0, 0, 1, 0.2])
+    sources = {
+        "covers": ([on, on, _unit([0.9, 0, 0.4, 0]), on, off], [1.0, 1.0, 0.8, 1.0, 0.0]),
+        "mentions": ([on, off, off, off, off], [1.0, 0.0, 0.0, 0.0, 0.0]),
+        "silent": ([off, off, _unit([0, 1, 0, 0]), off], [0.0, 0.0, 0.0, 0.0]),
+    }
+    for want, (vectors, lexical) in sources.items():
+        dense = np.vstack(vectors) @ topic
+        lex = np.asarray(lexical)
+        scores = sentence_scores(dense, lex, (lex > 0).astype(float))
+        verdict = decide(features(scores))
+        assert verdict.label == want, (want, verdict, features(scores))
+        assert 0.0 <= verdict.score <= 1.0
+        assert math.isclose(sum(verdict.probabilities.values()), 1.0, abs_tol=1e-3)
+
+
+def test_score_orders_the_verdicts() -> None:
+    silent = decide(CoverageFeatures(0.6, 0.0, 0.0, 0.0))
+    mentions = decide(CoverageFeatures(1.2, math.log1p(1), 1.0, 0.0))
+    covers = decide(CoverageFeatures(1.6, math.log1p(8), 1.0, 1.0))
+    assert (silent.label, mentions.label, covers.label) == ("silent", "mentions", "covers")
+    assert silent.score < mentions.score < covers.score
+
+
+def test_features_count_sentences_on_topic() -> None:
+    f = features(np.asarray([SENTENCE_LEVEL + 0.1, SENTENCE_LEVEL, 0.2]))
+    assert f.on_topic == pytest.approx(math.log1p(2)) and f.has_one == 1.0 and f.has_two == 1.0
+    assert features(np.zeros(0)) == CoverageFeatures(0.0, 0.0, 0.0, 0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts and distinctive terms.
+
+
+def test_facts_percent_money_years_dates() -> None:
+    f = extract_facts(
+        "Japan will spend 2% of GDP by 2027, up from 1.1 per cent, some $320 billion, said on 12 July 2023."
+    )
+    assert f.numbers == ["2%", "1.1 per cent", "$320 billion"]
+    assert f.dates == ["2027", "12 July 2023"]
+
+
+def test_facts_names_and_quotes() -> None:
+    f = extract_facts(
+        'In Tokyo, Paul Keating called Jens Stoltenberg a “supreme fool”; Mao Ning urged "extra caution".'
+    )
+    assert f.names == ["Paul Keating", "Jens Stoltenberg", "Mao Ning"]  # "In Tokyo" is not a name
+    assert f.quotes == ["supreme fool", "extra caution"]
+    assert not extract_facts("nothing to see here")
+    assert extract_facts("Russia’s war and ‘extra cautious’ words").quotes == ["extra cautious"]
+
+
+def test_c_tf_idf_prefers_what_is_rare_elsewhere() -> None:
+    docs = {
+        "a": "liaison office Tokyo liaison office France objects Macron",
+        "b": "liaison office Tokyo China warns China reacts",
+        "c": "",
+    }
+    terms = c_tf_idf(docs, top=3, exclude=["Tokyo"])
+    assert terms["c"] == []
+    assert "china" in terms["b"] and "liaison" not in " ".join(terms["b"])
+    assert any("macron" in t or "france" in t for t in terms["a"])
+
+
+# ---------------------------------------------------------------------------------------------
+# The comparison and its JSON contract.
+
+PASSAGE_KEYS = {"score", "start", "end", "text"}
+
+
+def _check_passage(p: dict[str, object], texts: dict[str, str], source: str) -> None:
+    assert isinstance(p["score"], float) and isinstance(p["start"], int) and isinstance(p["end"], int)
+    assert p["text"] == texts[source][p["start"] : p["end"]]  # type: ignore[misc]
+
+
+def test_json_schema_on_the_seeds(fake_seeds: Path) -> None:
+    index = Index.load(fake_seeds)
+    data = compare(index, FakeEmbedder(dim=64), "South Korea arms ammunition for Ukraine", passages=2).to_dict()
+    json.dumps(data)
+    assert set(data) == {"topic", "latency_ms", "topic_terms", "sources", "agreement", "common_ground", "unique_angles"}
+    assert set(data["latency_ms"]) == {"total"} and isinstance(data["latency_ms"]["total"], float)
+    assert data["topic_terms"][:2] == ["south", "korea"]
+    texts = {d.source: index.document_text(d.source) for d in index.manifest.documents}
+    assert [s["source"] for s in data["sources"]] == sorted(texts)  # every source listed, silent ones too
+    for s in data["sources"]:
+        assert set(s) == {
+            "source",
+            "title",
+            "short_id",
+            "coverage",
+            "score",
+            "passages",
+            "distinctive_terms",
+            "distinctive_passage",
+        }
+        assert s["coverage"] in ("covers", "mentions", "silent") and 0.0 <= s["score"] <= 1.0
+        assert isinstance(s["title"], str) and isinstance(s["short_id"], str)
+        assert all(isinstance(t, str) for t in s["distinctive_terms"])
+        assert len(s["passages"]) <= 2
+        for p in s["passages"]:
+            assert set(p) == PASSAGE_KEYS
+            _check_passage(p, texts, s["source"])
+        if s["coverage"] == "silent":
+            assert s["passages"] == [] and s["distinctive_passage"] is None
+        else:
+            assert s["passages"] and set(s["distinctive_passage"]) == PASSAGE_KEYS
+            _check_passage(s["distinctive_passage"], texts, s["source"])
+    assert any(s["coverage"] != "silent" for s in data["sources"])
+    m = data["agreement"]["matrix"]
+    assert data["agreement"]["sources"] == [s["source"] for s in data["sources"]]
+    assert len(m) == 5 and all(len(row) == 5 for row in m)
+    for i in range(5):
+        assert m[i][i] == 1.0
+        for j in range(5):
+            assert m[i][j] == m[j][i] and isinstance(m[i][j], float)
+            if "silent" in (data["sources"][i]["coverage"], data["sources"][j]["coverage"]) and i != j:
+                assert m[i][j] == 0.0
+    for point in data["common_ground"]:
+        assert set(point) == {"label", "sources", "passages"} and isinstance(point["label"], str)
+        assert len(set(point["sources"])) >= 2 and point["sources"] == [p["source"] for p in point["passages"]]
+        for p in point["passages"]:
+            assert set(p) == {"source", *PASSAGE_KEYS, "facts"}
+            assert set(p["facts"]) == {"numbers", "dates", "names", "quotes"}
+            _check_passage(p, texts, p["source"])
+    for angle in data["unique_angles"]:
+        assert set(angle) == {"source", "label", "passage"}
+        _check_passage(angle["passage"], texts, angle["source"])
+
+
+def test_comparer_reuses_its_state_and_refuses_bad_input(fake_seeds: Path) -> None:
+    from parallax.errors import InputError
+
+    comparer = Comparer(Index.load(fake_seeds), FakeEmbedder(dim=64))
+    a = comparer.compare("liaison office in Tokyo").to_dict()
+    b = comparer.compare("liaison office in Tokyo").to_dict()
+    a.pop("latency_ms"), b.pop("latency_ms")
+    assert a == b
+    with pytest.raises(InputError):
+        comparer.compare("   ")
+    with pytest.raises(InputError):
+        comparer.compare("Tokyo", passages=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The command.
+
+
+def test_cli_json_is_one_object(fake_seeds: Path) -> None:
+    result = runner.invoke(app, ["compare", "Japan defence spending 2% of GDP", "--json", "--index", str(fake_seeds)])
+    assert result.exit_code == 0, result.output
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1
+    assert json.loads(lines[0])["topic"] == "Japan defence spending 2% of GDP"
+
+
+def test_cli_terminal_output(fake_seeds: Path) -> None:
+    result = runner.invoke(app, ["compare", "liaison office in Tokyo", "--index", str(fake_seeds)])
+    assert result.exit_code == 0, result.output
+    assert "Topic:" in result.output and "Agreement" in result.output
+    assert "COVERS" in result.output or "MENTIONS" in result.output
+
+
+@pytest.mark.parametrize("topic", ["", "   ", '""'])
+def test_cli_empty_topic_is_a_one_line_error(fake_seeds: Path, topic: str) -> None:
+    result = runner.invoke(app, ["compare", topic, "--index", str(fake_seeds)])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    errors = [ln for ln in result.output.splitlines() if ln.startswith("Error:")]
+    assert len(errors) == 1 and "empty" in errors[0], result.output
+
+
+def test_compare_imports_no_torch(fake_seeds: Path) -> None:
+    probe = (
+        "import sys\n"
+        "from parallax.cli import app\n"
+        "from typer.testing import CliRunner\n"
+        f"r = CliRunner().invoke(app, ['compare', 'Tokyo office', '--json', '--index', {str(fake_seeds)!r}])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print('HEAVY=' + ','.join(m for m in ('torch', 'sentence_transformers') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PARALLAX_MODEL": "parallax/fake-hash-64"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-800:]
+    assert "HEAVY=\n" in out.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# The real model on the seeds.
+
+
+@pytest.mark.integration
+def test_real_model_verdicts_on_plain_topics(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from parallax.embed import MINILM_ID, get_embedder
+
+    embedder = get_embedder(MINILM_ID)
+    dest = tmp_path_factory.mktemp("cmp-real") / "seeds"
+    build_index(load_corpus([seeds_dir()]), embedder, dest, ChunkerConfig(), inputs=[str(seeds_dir())])
+    comparer = Comparer(Index.load(dest, model_id=MINILM_ID), embedder)
+    korea = comparer.compare("South Korea and arms for Ukraine")
+    assert korea.source(KOREA).coverage == "covers"
+    top = korea.source(KOREA).passages[0]
+    assert "Korea" in top.text and "Ukraine" in top.text
+    assert korea.source("003_192fbbb1ad7936c7.txt").coverage == "silent"
+    keating = comparer.compare("Paul Keating's criticism of Stoltenberg")
+    assert keating.source("003_192fbbb1ad7936c7.txt").coverage != "silent"
+    assert "Keating" in keating.source("003_192fbbb1ad7936c7.txt").passages[0].text
+    assert [v.coverage for v in keating.sources].count("silent") >= 3
+    philippines = comparer.compare("Philippines and NATO")
+    assert philippines.source("000_860f4563b2473f64.txt").coverage == "covers"
+    assert philippines.source("003_192fbbb1ad7936c7.txt").coverage == "silent"
