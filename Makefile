@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 TORCH := torch==2.13.0
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -26,7 +26,11 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+# Headless Chromium (Debian's package) for the HTML page tests; best effort: without it they are skipped.
+browser:
+	command -v chromium >/dev/null || (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)) || echo "chromium not installed: HTML browser tests will be skipped"
+
+test: lint browser
 	$(BIN)/pytest -q
 
 # Retrieval benchmarks: the seeds' labelled queries (about 2 minutes) and SciFact tuned on train,

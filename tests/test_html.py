@@ -1,0 +1,263 @@
+"""The HTML pages of ``compare --html`` and ``topics --html``: self-contained, escaped, complete.
+
+The browser tests open each page from ``file://`` in headless Chromium with every host name mapped to
+nowhere, record Chromium's net log, and prove that the page asked for nothing: a control page with a
+remote stylesheet and image shows that the same check does see page requests. They are skipped only
+when no Chromium is installed (``make browser`` installs Debian's).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parallax.corpus import load_corpus
+from parallax.embed import FakeEmbedder
+from parallax.html import compare_html, heat_colour, highlight, topics_html, write_compare_html, write_topics_html
+from parallax.index import Index, build_index
+from parallax.paths import seeds_dir
+from parallax.topics import discover_topics
+
+FIXTURE = Path(__file__).parent / "fixtures" / "compare_sample.json"
+
+
+@pytest.fixture
+def sample() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture(scope="module")
+def topics_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    dest = tmp_path_factory.mktemp("html") / "seeds-idx"
+    build_index(load_corpus([seeds_dir()]), FakeEmbedder(dim=64), dest, inputs=[str(seeds_dir())])
+    return discover_topics(Index.load(dest)).to_dict()
+
+
+# Anything that makes a browser fetch: remote or protocol-relative src/href, scripts, stylesheets,
+# imports, CSS url(), frames, objects, srcset, meta refresh.
+_LOADERS = [
+    r"""\b(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//""",
+    r"<script\b",
+    r"<link\b",
+    r"@import",
+    r"url\(",
+    r"<iframe\b",
+    r"<object\b",
+    r"<embed\b",
+    r"\bsrcset\s*=",
+    r"http-equiv\s*=\s*[\"']?refresh",
+]
+
+
+def assert_self_contained(page: str) -> None:
+    for pattern in _LOADERS:
+        found = re.search(pattern, page, re.IGNORECASE)
+        assert found is None, f"{pattern!r} matches {page[max(0, found.start() - 60) : found.end() + 60]!r}"
+
+
+def test_compare_page_has_everything(sample: dict[str, Any]) -> None:
+    page = compare_html(sample)
+    assert_self_contained(page)
+    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
+    assert "<h1>South Korea and arms for Ukraine</h1>" in page
+    for heading in ("Coverage", "Agreement", "Key passages", "Distinctive", "Common ground", "Unique angles"):
+        assert f"<h2>{heading}</h2>" in page
+    for s in sample["sources"]:
+        assert s["short_id"] in page and s["source"] in page
+        assert f"badge {s['coverage']}" in page
+    for row in sample["agreement"]["matrix"]:
+        for value in row:
+            if value != 1.0:  # the diagonal is drawn as a dash
+                assert f">{value:.2f}</td>" in page
+    assert "<mark>Korea</mark>" in page and "<mark>Ukraine</mark>" in page
+    for point in sample["common_ground"]:
+        assert point["label"] in page
+        for p in point["passages"]:
+            for name in p["facts"]["names"]:
+                assert f"{name}</li>" in page
+    for angle in sample["unique_angles"]:
+        assert html_text(angle["label"]) in page
+    assert "No passage on this topic." in page  # the silent source
+    assert "latency <b>49 ms</b>" in page
+
+
+def html_text(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
+
+
+def test_compare_page_escapes_everything(sample: dict[str, Any]) -> None:
+    evil = copy.deepcopy(sample)
+    bad = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    evil["topic"] = "Korea " + bad
+    evil["topic_terms"] = ["korea", "<b>"]
+    evil["sources"][0]["title"] = bad
+    evil["sources"][0]["short_id"] = '"><script>1</script>'
+    evil["sources"][0]["passages"][0]["text"] = "Korea &lt;script&gt;alert(2)&lt;/script&gt; " + bad
+    evil["sources"][0]["distinctive_terms"] = [bad]
+    evil["common_ground"][0]["label"] = bad
+    evil["common_ground"][0]["passages"][0]["facts"]["quotes"] = [bad]
+    evil["unique_angles"][0]["label"] = bad
+    page = compare_html(evil)
+    assert "<script" not in page.lower()
+    assert "<img" not in page.lower()
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert_self_contained(page)
+
+
+def test_compare_page_handles_empty_sections(sample: dict[str, Any]) -> None:
+    data = {**sample, "common_ground": [], "unique_angles": [], "agreement": {"sources": [], "matrix": []}}
+    page = compare_html(data)
+    assert "No point is made by two or more sources." in page
+    assert "No source makes a point the others do not." in page
+    assert "Fewer than two sources speak to this topic." in page
+
+
+def test_highlight_and_colours() -> None:
+    assert highlight("Summits & <b>summit</b>", ["summit"]) == (
+        "<mark>Summits</mark> &amp; &lt;b&gt;<mark>summit</mark>&lt;/b&gt;"
+    )
+    assert highlight("a < b", []) == "a &lt; b"
+    light, dark = heat_colour(0.0), heat_colour(1.0)
+    assert light[1] != "#fff" and dark[1] == "#fff"
+    assert heat_colour(-3.0) == light and heat_colour(7.0) == dark
+
+
+def test_topics_page_has_everything(topics_data: dict[str, Any]) -> None:
+    page = topics_html(topics_data)
+    assert_self_contained(page)
+    for heading in ("Sources × topics", "Where one source leads", "Topics", "Sources"):
+        assert f"<h2>{heading}</h2>" in page
+    for t in topics_data["topics"]:
+        assert html_text(t["label"]) in page
+        assert f'parallax compare "{html_text(t["query"])}"' in page
+    for s in topics_data["sources"]:
+        assert s["short_id"] in page
+    for row in topics_data["coverage"]["matrix"]:
+        for value in row:
+            shown = f"{100 * value:.0f}%" if value >= 0.005 else "·"
+            assert f">{shown}</td>" in page
+
+
+def test_writers_create_folders(sample: dict[str, Any], topics_data: dict[str, Any], tmp_path: Path) -> None:
+    write_compare_html(sample, tmp_path / "a" / "compare.html")
+    write_topics_html(topics_data, tmp_path / "b" / "topics.html")
+    assert (tmp_path / "a" / "compare.html").read_text(encoding="utf-8") == compare_html(sample)
+    assert (tmp_path / "b" / "topics.html").read_text(encoding="utf-8") == topics_html(topics_data)
+    assert not list(tmp_path.rglob(".*.tmp"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Headless Chromium.
+
+
+def chromium() -> str | None:
+    for name in (os.environ.get("PARALLAX_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if name and (path := shutil.which(name)):
+            return path
+    return None
+
+
+needs_chromium = pytest.mark.skipif(
+    chromium() is None, reason="no chromium binary (install Debian's chromium, or run: make browser)"
+)
+
+
+def open_in_chromium(page: Path, work: Path) -> tuple[str, list[str], Path]:
+    """Load ``page`` from file:// with no reachable host; return its DOM, the URLs the page itself
+    requested (from the net log), and a 1400x2000 screenshot."""
+    binary = chromium()
+    assert binary is not None
+    netlog, shot = work / f"{page.stem}.netlog.json", work / f"{page.stem}.png"
+    cmd = [
+        binary,
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--disable-component-update",
+        f"--user-data-dir={work / 'profile'}",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--log-net-log={netlog}",
+        "--hide-scrollbars",
+        "--window-size=1400,2000",
+        f"--screenshot={shot}",
+        "--dump-dom",
+        page.resolve().as_uri(),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=work)
+    assert out.returncode == 0, out.stderr[-2000:]
+    log = json.loads(netlog.read_text(encoding="utf-8"))
+    names = {v: k for k, v in log["constants"]["logEventTypes"].items()}
+    requested = []
+    for event in log["events"]:
+        params = event.get("params") or {}
+        if names.get(event["type"]) != "URL_REQUEST_START_JOB" or "url" not in params:
+            continue
+        # Chromium's own background requests (updates, time, sign-in) have no initiating origin;
+        # whatever a page loads carries its origin (file:// pages have the opaque origin "null").
+        if params.get("initiator") != "not an origin" or "file://" in str(params.get("network_isolation_key", "")):
+            requested.append(params["url"])
+    return out.stdout, requested, shot
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_chromium_sees_requests_of_a_page_that_makes_them(tmp_path: Path) -> None:
+    control = tmp_path / "control.html"
+    control.write_text(
+        '<!DOCTYPE html><html><head><link rel="stylesheet" href="https://fonts.example.invalid/a.css"></head>'
+        '<body><h1>control</h1><img src="http://img.example.invalid/b.png"></body></html>',
+        encoding="utf-8",
+    )
+    dom, requested, _ = open_in_chromium(control, tmp_path)
+    assert "<h1>control</h1>" in dom
+    assert sorted(requested) == ["http://img.example.invalid/b.png", "https://fonts.example.invalid/a.css"]
+
+
+def _looks_rendered(shot: Path) -> None:
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1400, 2000)
+    assert len(data) > 50_000  # a blank page compresses to a few kB
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_compare_page_in_chromium_makes_no_request(sample: dict[str, Any], tmp_path: Path) -> None:
+    page = tmp_path / "compare.html"
+    write_compare_html(sample, page)
+    dom, requested, shot = open_in_chromium(page, tmp_path)
+    assert requested == []
+    assert "<h1>South Korea and arms for Ukraine</h1>" in dom
+    for heading in ("Coverage", "Agreement", "Key passages", "Common ground", "Unique angles"):
+        assert f"<h2>{heading}</h2>" in dom
+    for s in sample["sources"]:
+        assert s["short_id"] in dom
+    _looks_rendered(shot)
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_topics_page_in_chromium_makes_no_request(topics_data: dict[str, Any], tmp_path: Path) -> None:
+    page = tmp_path / "topics.html"
+    write_topics_html(topics_data, page)
+    dom, requested, shot = open_in_chromium(page, tmp_path)
+    assert requested == []
+    assert "<h2>Sources × topics</h2>" in dom
+    for t in topics_data["topics"]:
+        assert html_text(t["label"]) in dom
+    _looks_rendered(shot)

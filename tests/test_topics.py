@@ -1,0 +1,240 @@
+"""``parallax topics``: clustering, labels, coverage, JSON and the command line, on the fake embedder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from parallax.chunk import ChunkerConfig
+from parallax.cli import app
+from parallax.corpus import load_corpus
+from parallax.embed import FakeEmbedder
+from parallax.index import Index, build_index
+from parallax.paths import seeds_dir
+from parallax.render_topics import render_topic_map
+from parallax.topics import TopicMap, discover_topics, pick_terms, query_for
+
+from .conftest import FAKE_MODEL
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeds indexed with the fake embedder, once for the module (tests only read it)."""
+    dest = tmp_path_factory.mktemp("topics") / "seeds-idx"
+    build_index(load_corpus([seeds_dir()]), FakeEmbedder(dim=64), dest, inputs=[str(seeds_dir())])
+    return dest
+
+
+@pytest.fixture(scope="module")
+def seeds_map(seeds_index: Path) -> TopicMap:
+    return discover_topics(Index.load(seeds_index))
+
+
+def test_every_sentence_is_assigned_once(seeds_index: Path, seeds_map: TopicMap) -> None:
+    index = Index.load(seeds_index)
+    assert seeds_map.unit == "sentence"
+    assert len(seeds_map.assignments) == index.manifest.sentence_count
+    ids = {t.id for t in seeds_map.topics}
+    assert ids == set(range(1, len(seeds_map.topics) + 1))
+    assert set(seeds_map.assignments) <= ids | {-1}
+    for t in seeds_map.topics:
+        assert t.size == seeds_map.assignments.count(t.id) > 0
+    assert sum(t.size for t in seeds_map.topics) + seeds_map.assignments.count(-1) == len(seeds_map.assignments)
+
+
+def test_topics_are_deterministic(seeds_index: Path, seeds_map: TopicMap) -> None:
+    again = discover_topics(Index.load(seeds_index))
+    first, second = seeds_map.to_dict(), again.to_dict()
+    first.pop("latency_ms"), second.pop("latency_ms")
+    assert first == second
+
+
+def test_labels_queries_and_examples(seeds_map: TopicMap) -> None:
+    assert len(seeds_map.topics) >= 2
+    for t in seeds_map.topics:
+        assert t.label and t.label == " · ".join(t.terms[:3])
+        assert t.query and len(t.query.split()) <= 4
+        assert all(w in " ".join(t.terms[:3]).split() for w in t.query.split())
+        assert t.examples and all(e.text for e in t.examples)
+        assert [e.score for e in t.examples] == sorted((e.score for e in t.examples), reverse=True)
+    labels = [t.label for t in seeds_map.topics]
+    assert len(set(labels)) == len(labels)
+
+
+def test_coverage_rows_sum_to_one_with_other(seeds_map: TopicMap) -> None:
+    assert len(seeds_map.matrix) == len(seeds_map.sources) == 5
+    for s, row, other in zip(seeds_map.sources, seeds_map.matrix, seeds_map.other):
+        assert len(row) == len(seeds_map.topics)
+        assert all(0.0 <= v <= 1.0 for v in row)
+        assert sum(row) + other == pytest.approx(1.0, abs=1e-6), s.source
+        for t, v in zip(seeds_map.topics, row):
+            assert t.coverage[s.source] == v
+    assert sum(t.share for t in seeds_map.topics) <= 1.0 + 1e-9
+    # Topics are numbered by size, largest first.
+    chars = [t.chars for t in seeds_map.topics]
+    assert chars == sorted(chars, reverse=True)
+
+
+def test_lead_and_ignored_follow_the_shares(seeds_map: TopicMap) -> None:
+    for t in seeds_map.topics:
+        for s in t.ignored_by:
+            assert t.coverage[s] < 0.02
+        if t.lead is not None:
+            others = [v for s, v in t.coverage.items() if s != t.lead]
+            assert t.coverage[t.lead] >= 0.08 and t.coverage[t.lead] >= 2 * max(others)
+    leads = seeds_map.leads()
+    assert set(leads) == {s.source for s in seeds_map.sources}
+
+
+def test_n_topics_is_honoured(seeds_index: Path) -> None:
+    tm = discover_topics(Index.load(seeds_index), n_topics=4)
+    assert tm.k == 4 and not tm.k_auto and tm.silhouette == {}
+    assert 1 <= len(tm.topics) <= 4
+
+
+def test_auto_k_records_silhouettes(seeds_map: TopicMap) -> None:
+    assert seeds_map.k_auto
+    assert seeds_map.silhouette and seeds_map.k in seeds_map.silhouette
+    assert seeds_map.silhouette[seeds_map.k] == max(seeds_map.silhouette.values())
+
+
+def test_tiny_corpus_and_chunk_units(fake_index: Path, tmp_path: Path, small_corpus: Path, fake: FakeEmbedder) -> None:
+    tm = discover_topics(Index.load(fake_index))
+    assert tm.topics and all(t.label for t in tm.topics)
+    # An index without sentence vectors clusters its chunks.
+    dest = tmp_path / "nosent"
+    build_index(load_corpus([small_corpus]), fake, dest, ChunkerConfig(max_tokens=32), sentence_vectors=False)
+    tm = discover_topics(Index.load(dest))
+    assert tm.unit == "chunk" and len(tm.assignments) == len(Index.load(dest))
+
+
+def test_json_schema(seeds_map: TopicMap) -> None:
+    data = json.loads(json.dumps(seeds_map.to_dict()))
+    assert set(data) >= {"index", "model", "unit", "units", "k", "k_auto", "topics", "sources", "coverage"}
+    topic = data["topics"][0]
+    assert set(topic) == {
+        "id",
+        "label",
+        "terms",
+        "query",
+        "size",
+        "chars",
+        "share",
+        "coherence",
+        "coverage",
+        "lead",
+        "ignored_by",
+        "examples",
+    }
+    assert set(topic["examples"][0]) == {"source", "score", "start", "end", "text"}
+    assert data["coverage"]["topics"] == [t["id"] for t in data["topics"]]
+    assert len(data["coverage"]["matrix"]) == len(data["sources"]) == len(data["coverage"]["other"])
+
+
+def test_examples_are_exact_spans(seeds_index: Path, seeds_map: TopicMap) -> None:
+    from parallax.corpus import to_plain
+
+    index = Index.load(seeds_index)
+    for t in seeds_map.topics:
+        for e in t.examples:
+            assert to_plain(index.document_text(e.source)[e.start : e.end]) == e.text
+
+
+def test_pick_terms_removes_overlaps() -> None:
+    ranked = [("liaison", 0.16), ("liaison office", 0.15), ("office", 0.15), ("office tokyo", 0.12), ("tokyo", 0.1)]
+    assert pick_terms(ranked, 3) == ["liaison office", "tokyo"]
+    ranked = [("korea", 0.17), ("south korea", 0.15), ("south", 0.14), ("north korea", 0.05), ("seoul", 0.04)]
+    assert pick_terms(ranked, 3) == ["south korea", "north korea", "seoul"]
+    # A weak phrase does not replace a strong word; inflections count as one word.
+    assert pick_terms([("summit", 0.16), ("nato summit", 0.08), ("summits", 0.07), ("vilnius", 0.05)], 2) == [
+        "summit",
+        "nato",
+    ]
+    assert query_for(["south korea", "north korea", "nato"]) == "south korea nato"
+    assert query_for(["liaison office", "tokyo", "nato", "japan"]) == "liaison office tokyo nato"
+
+
+def test_render_topic_map(seeds_map: TopicMap) -> None:
+    from rich.console import Console
+
+    console = Console(record=True, width=160)
+    console.print(render_topic_map(seeds_map))
+    text = console.export_text()
+    assert "parallax compare" in text and "other" in text
+    for t in seeds_map.topics:
+        assert t.label in text and t.query in text
+    for s in seeds_map.sources:
+        assert s.short_id in text
+
+
+def test_cli_topics_json_is_one_object(seeds_index: Path) -> None:
+    result = runner.invoke(app, ["topics", "--index", str(seeds_index), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["topics"] and data["sources"]
+
+
+def test_cli_topics_table_and_html(seeds_index: Path, tmp_path: Path) -> None:
+    page = tmp_path / "out" / "topics.html"
+    args = ["topics", "--index", str(seeds_index), "-n", "5", "--html", str(page)]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "parallax compare" in result.stdout
+    assert page.is_file() and "Sources × topics" in page.read_text(encoding="utf-8")
+
+
+def test_cli_topics_missing_index_is_one_line(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["topics", "--index", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    lines = [ln for ln in result.output.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error:") and "parallax index" in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_cli_topics_rejects_bad_n(seeds_index: Path) -> None:
+    result = runner.invoke(app, ["topics", "--index", str(seeds_index), "-n", "0"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_topics_does_not_import_torch(seeds_index: Path) -> None:
+    env = {**os.environ, "PARALLAX_MODEL": FAKE_MODEL}
+    probe = (
+        "import sys\n"
+        "sys.argv = ['parallax'] + sys.argv[1:]\n"
+        "from parallax.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy), file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, "topics", "--json", "-n", "4", "--index", str(seeds_index)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert "HEAVY=\n" in out.stderr + "\n", out.stderr[-500:]
+    assert json.loads(out.stdout)["topics"]
+
+
+@pytest.mark.integration
+def test_real_model_finds_the_seeds_topics(tmp_path: Path) -> None:
+    """With MiniLM, the seeds' topics are the ones a reader of the five articles would name."""
+    from parallax.embed import MINILM_ID, SentenceTransformerEmbedder
+
+    dest = tmp_path / "seeds"
+    build_index(load_corpus([seeds_dir()]), SentenceTransformerEmbedder(), dest, inputs=[str(seeds_dir())])
+    tm = discover_topics(Index.load(dest, model_id=MINILM_ID))
+    assert 6 <= len(tm.topics) <= 12
+    labels = " | ".join(t.label for t in tm.topics)
+    for subject in ("liaison office", "south korea", "china", "ukraine", "vilnius", "japan"):
+        assert subject in labels, labels
+    liaison = next(t for t in tm.topics if "liaison office" in t.label)
+    assert "tokyo" in liaison.query
