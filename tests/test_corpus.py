@@ -95,11 +95,11 @@ def test_binary_file_named_explicitly(tmp_path: Path) -> None:
         load_corpus([path])
 
 
-def test_non_utf8_file_named_explicitly(tmp_path: Path) -> None:
+def test_non_utf8_file_named_explicitly_is_decoded(tmp_path: Path) -> None:
     path = tmp_path / "latin.txt"
     path.write_bytes("café au lait".encode("latin-1"))
-    with pytest.raises(CorpusError, match="not valid UTF-8"):
-        load_corpus([path])
+    (doc,) = load_corpus([path]).documents
+    assert doc.text == "café au lait" and doc.encoding == "cp1252"
 
 
 def test_folder_skips_unreadable_and_unsupported(tmp_path: Path) -> None:

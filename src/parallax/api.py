@@ -1,15 +1,17 @@
-"""The library functions the CLI calls: open (or first build) an index, index paths, search."""
+"""The library functions the CLI calls: open (or first build) an index, index paths, show a passage."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .chunk import ChunkerConfig
-from .corpus import load_corpus
+from .corpus import DEFAULT_MAX_FILE_MB, load_corpus
 from .embed import Embedder, default_model_id, get_embedder
 from .errors import InputError, ParallaxError
-from .index import MANIFEST_FILE, BuildStats, Index, Manifest, build_index
+from .index import MANIFEST_FILE, Index, Manifest, UpdateStats, update_index
 from .paths import indexes_dir, is_seeds_index, resolve_index, seeds_dir
 
 ProgressFactory = Callable[[str], Callable[[int, int], None]]
@@ -21,11 +23,20 @@ def index_paths(
     config: ChunkerConfig | None = None,
     embedder: Embedder | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[Path, BuildStats]:
-    """Build (or rebuild) an index from files and folders.
+    *,
+    max_tokens: int | None = None,
+    overlap: int | None = None,
+    rebuild: bool = False,
+    wait: float = 0.0,
+    max_file_mb: float | None = DEFAULT_MAX_FILE_MB,
+) -> tuple[Path, UpdateStats]:
+    """Create or update an index from files and folders; only new and changed documents are embedded.
 
-    With no paths, an existing index is rebuilt from the inputs its manifest records, and the
+    With no paths, an existing index is updated from the inputs its manifest records, and the
     seeds index from the seeds. Without ``index``, the paths get a named index of their own.
+    ``config`` (or ``max_tokens``/``overlap``, the other setting taken from the index) sets the
+    chunker explicitly: if it differs from the index's, the index is rebuilt. ``rebuild`` starts
+    over; ``wait`` is how long to wait for another build of the same index.
     """
     if index is not None:
         dest = resolve_index(index)
@@ -37,19 +48,48 @@ def index_paths(
         paths = [seeds_dir()] if is_seeds_index(dest) else recorded_inputs(dest)
     if not paths:
         raise InputError(f"name the files or folders to index: parallax index PATH... --index {dest}")
-    corpus = load_corpus(paths)  # fails before anything on disk is touched
+    if config is None and (max_tokens is not None or overlap is not None):
+        base = recorded_chunker(dest) or ChunkerConfig()
+        try:
+            config = ChunkerConfig(
+                max_tokens=max_tokens if max_tokens is not None else base.max_tokens,
+                overlap_sentences=overlap if overlap is not None else base.overlap_sentences,
+                heading_context=base.heading_context,
+            )
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    corpus = load_corpus(paths, max_file_mb=max_file_mb)  # fails before anything on disk is touched
     embedder = embedder or get_embedder()
-    stats = build_index(corpus, embedder, dest, config=config, inputs=[str(p) for p in paths], progress=progress)
+    stats = update_index(
+        corpus,
+        embedder,
+        dest,
+        config=config,
+        inputs=[str(p) for p in paths],
+        progress=progress,
+        rebuild=rebuild,
+        wait=wait,
+    )
     return dest, stats
+
+
+def _manifest_at(dest: Path) -> Manifest | None:
+    try:
+        return Manifest.from_json((dest / MANIFEST_FILE).read_text(encoding="utf-8"), dest / MANIFEST_FILE)
+    except (OSError, UnicodeDecodeError, ParallaxError):
+        return None
+
+
+def recorded_chunker(dest: Path) -> ChunkerConfig | None:
+    """The chunker settings an existing index was built with, if its manifest can be read."""
+    manifest = _manifest_at(dest)
+    return ChunkerConfig.from_dict(manifest.chunker) if manifest else None
 
 
 def recorded_inputs(dest: Path) -> list[Path]:
     """The inputs an existing index was built from, if its manifest can be read."""
-    try:
-        manifest = Manifest.from_json((dest / MANIFEST_FILE).read_text(encoding="utf-8"), dest / MANIFEST_FILE)
-    except (OSError, UnicodeDecodeError, ParallaxError):
-        return []
-    return [Path(p) for p in manifest.inputs]
+    manifest = _manifest_at(dest)
+    return [Path(p) for p in manifest.inputs] if manifest else []
 
 
 def default_index_for(paths: Sequence[Path]) -> Path:
@@ -69,7 +109,86 @@ def open_index(
     model_id = model_id or default_model_id()
     if is_seeds_index(path) and not (path / "manifest.json").exists():
         progress = on_first_build(path) if on_first_build else None
-        build_index(
-            load_corpus([seeds_dir()]), get_embedder(model_id), path, inputs=[str(seeds_dir())], progress=progress
+        # Another process building the seeds at the same moment is waited for; its result is then reused.
+        update_index(
+            load_corpus([seeds_dir()]),
+            get_embedder(model_id),
+            path,
+            inputs=[str(seeds_dir())],
+            progress=progress,
+            wait=600.0,
         )
     return Index.load(path, model_id=model_id)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A span of a stored document with the text around it (``parallax show``)."""
+
+    source: str
+    title: str
+    start: int
+    end: int
+    text: str
+    before: str
+    after: str
+    page: int | None
+    format: str
+    chars: int  # length of the stored document text
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "source": self.source,
+            "title": self.title,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "before": self.before,
+            "after": self.after,
+        }
+        if self.page is not None:
+            out["page"] = self.page
+        return out
+
+
+def parse_span(spec: str) -> tuple[str, int, int]:
+    """``SOURCE:START-END`` (as search prints them) into its parts."""
+    source, sep, span = spec.rpartition(":")
+    start_text, dash, end_text = span.partition("-")
+    if not sep or not source or not dash:
+        raise InputError(f"give a passage as SOURCE:START-END, e.g. panda:9434-9990 (got {spec!r})")
+    try:
+        start, end = int(start_text), int(end_text)
+    except ValueError:
+        raise InputError(f"START and END must be whole numbers in {spec!r}") from None
+    return source, start, end
+
+
+def show_passage(index: Index, source: str, start: int, end: int, context: int = 300) -> Passage:
+    """The characters ``[start, end)`` of a stored document and up to ``context`` characters either side.
+
+    ``source`` is anything ``--source`` accepts (short id, file name or stem). Offsets refer to the
+    stored text: the file itself for .txt and .md, the extracted text for HTML and PDF.
+    """
+    matches = sorted(set(index.resolve_sources([source])))
+    if len(matches) > 1:
+        raise InputError(f"{source!r} names {len(matches)} documents ({', '.join(matches)}); use the file name")
+    name = matches[0]
+    text = index.document_text(name)
+    if not 0 <= start < end <= len(text):
+        raise InputError(f"{name} holds {len(text)} characters; START-END must satisfy 0 <= START < END <= {len(text)}")
+    if context < 0:
+        raise InputError("--context must be 0 or more")
+    record = index.manifest.document(name)
+    return Passage(
+        source=name,
+        title=record.title,
+        start=start,
+        end=end,
+        text=text[start:end],
+        before=text[max(0, start - context) : start],
+        after=text[end : end + context],
+        page=index.page_of(name, start),
+        format=record.format,
+        chars=len(text),
+    )

@@ -4,6 +4,10 @@ Every chunk is an exact ``[start, end)`` span of its document's original text. T
 embedded is ``to_plain`` of each sentence in the chunk, joined: footnote definitions and boilerplate
 between sentences never reach the model. A chunk never holds more word pieces than the model reads,
 so nothing is silently truncated: an over-long sentence is cut at word boundaries.
+
+In Markdown (and extracted HTML, whose headings are ``#`` lines) a chunk also carries its heading
+path, e.g. ``Rockets > Staging``; the vector is computed from ``"Rockets > Staging: " + embed_text``
+and the path's word pieces count against the budget. Offsets still refer to the document's text.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class ChunkerConfig:
 
     max_tokens: int = 254
     overlap_sentences: int = 1
+    heading_context: bool = True  # prefix Markdown chunks with their heading path before embedding
 
     def __post_init__(self) -> None:
         if self.max_tokens < 8:
@@ -34,8 +39,17 @@ class ChunkerConfig:
         if self.overlap_sentences < 0:
             raise ValueError("overlap_sentences must be >= 0")
 
-    def to_dict(self) -> dict[str, int | str]:
+    def to_dict(self) -> dict[str, int | str | bool]:
         return {"method": "sentences", **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> ChunkerConfig | None:
+        """The config a manifest records, or None when it is not exactly one this version writes."""
+        try:
+            config = cls(**{k: v for k, v in data.items() if k != "method"})  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+        return config if config.to_dict() == data else None
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,16 @@ class Chunk:
     end: int
     text: str
     embed_text: str
+    context: str = ""  # heading path ("Rockets > Staging"), Markdown only
+
+    @property
+    def vector_text(self) -> str:
+        """What the model embeds: the heading path, if any, then the clean text."""
+        return vector_text(self.context, self.embed_text)
+
+
+def vector_text(context: str, embed_text: str) -> str:
+    return f"{context}: {embed_text}" if context else embed_text
 
 
 @dataclass(frozen=True)
@@ -55,6 +79,8 @@ class Sentence:
     end: int
     plain: str
     heading: bool = False
+    context: str = ""  # heading path of the section the sentence is in
+    context_tokens: int = 0  # word pieces of the "context:" prefix
 
 
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and a likely sentence start.
@@ -89,22 +115,82 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def _sentences(doc: Document) -> list[Sentence]:
+_ATX = re.compile(r"(#{1,6})\s")
+
+
+def _sentences(doc: Document, headings: bool = False) -> list[Sentence]:
+    """Sentences of the content blocks; with ``headings``, each knows the ``#`` heading path above it."""
     sentences: list[Sentence] = []
+    path: list[tuple[int, str]] = []  # (level, title) of the open headings
     for block in content_blocks(doc):
+        context = ""
+        if headings:
+            raw = doc.text[block.start : block.end]
+            m = _ATX.match(raw)
+            context = " > ".join(t for _, t in path)
+            if block.heading and m:
+                level = len(m.group(1))
+                while path and path[-1][0] >= level:
+                    path.pop()
+                context = " > ".join(t for _, t in path)  # a heading's own context is its parents
+                title = to_plain(raw)
+                if title:
+                    path.append((level, title))
         for s, e in split_sentences(doc.text, block.start, block.end):
             plain = to_plain(doc.text[s:e])
             if plain:
-                sentences.append(Sentence(s, e, plain, block.heading))
+                sentences.append(Sentence(s, e, plain, block.heading, context))
     return sentences
+
+
+def _with_context_budget(sentences: list[Sentence], budget: int, count: TokenCounter) -> tuple[list[Sentence], int]:
+    """Count each heading path's word pieces; shorten paths over a quarter of the budget.
+
+    Returns the sentences with ``context_tokens`` set and the most any prefix takes, which is
+    reserved in every sentence so that a path plus any one sentence fits the budget.
+    """
+    contexts = sorted({s.context for s in sentences if s.context})
+    if not contexts:
+        return sentences, 0
+    cap = budget // 4
+    sizes = dict(zip(contexts, count([f"{c}:" for c in contexts])))
+    fitted: dict[str, tuple[str, int]] = {}
+    for c in contexts:
+        if sizes[c] <= cap:
+            fitted[c] = (c, sizes[c])
+            continue
+        last = c.rsplit(" > ", 1)[-1]
+        n = count([f"{last}:"])[0]
+        fitted[c] = (last, n) if n <= cap else ("", 0)
+    out = [Sentence(s.start, s.end, s.plain, s.heading, *fitted[s.context]) if s.context else s for s in sentences]
+    return out, max(n for _, n in fitted.values())
 
 
 _WORD = re.compile(r"\S+")
 
 
 def _split_long(doc: Document, sent: Sentence, budget: int, count: TokenCounter) -> list[Sentence]:
-    """Cut a sentence longer than the budget into pieces at word boundaries, each within budget."""
-    words = [(m.start() + sent.start, m.end() + sent.start) for m in _WORD.finditer(doc.text[sent.start : sent.end])]
+    """Cut a sentence longer than the budget into pieces at word boundaries, each within budget.
+
+    A single "word" over the budget on its own (a long URL, a blob of symbols) is cut between characters.
+    """
+    spans = [(m.start() + sent.start, m.end() + sent.start) for m in _WORD.finditer(doc.text[sent.start : sent.end])]
+    words: list[tuple[int, int]] = []
+    for (s, e), n in zip(spans, count([to_plain(doc.text[s:e]) for s, e in spans])):
+        if n <= budget:
+            words.append((s, e))
+            continue
+        a = s
+        while a < e:
+            lo, hi = a + 1, e
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if count([to_plain(doc.text[a:mid])])[0] <= budget:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            words.append((a, lo))
+            a = lo
     pieces: list[Sentence] = []
     i = 0
     while i < len(words):
@@ -120,16 +206,24 @@ def _split_long(doc: Document, sent: Sentence, budget: int, count: TokenCounter)
         s, e = words[i][0], words[j - 1][1]
         plain = to_plain(doc.text[s:e])
         if plain:
-            pieces.append(Sentence(s, e, plain))
+            pieces.append(Sentence(s, e, plain, False, sent.context, sent.context_tokens))
         i = j
     return pieces
 
 
-def sentence_units(doc: Document, budget: int, count_tokens: TokenCounter) -> list[tuple[Sentence, int]]:
-    """The document's sentences with their word-piece counts; longer ones are cut to fit ``budget``."""
-    sentences = _sentences(doc)
+def sentence_units(
+    doc: Document, budget: int, count_tokens: TokenCounter, headings: bool = False
+) -> list[tuple[Sentence, int]]:
+    """The document's sentences with their word-piece counts; longer ones are cut to fit ``budget``.
+
+    With ``headings`` (Markdown and HTML), sentences carry their heading path, and the room the
+    longest path takes is kept free in every sentence.
+    """
+    sentences = _sentences(doc, headings=headings and doc.format in ("markdown", "html"))
     if not sentences:
         return []
+    sentences, reserve = _with_context_budget(sentences, budget, count_tokens)
+    budget -= reserve
     counts = count_tokens([s.plain for s in sentences])
     units: list[tuple[Sentence, int]] = []
     for sent, n in zip(sentences, counts):
@@ -150,7 +244,10 @@ def pack(doc: Document, units: Sequence[tuple[Sentence, int]], config: ChunkerCo
     budget = config.max_tokens
     chunks: list[Chunk] = []
     current: list[tuple[Sentence, int]] = []
-    used = 0
+    used = 0  # word pieces of ``current``, its first sentence's heading path included
+
+    def cost(units: Sequence[tuple[Sentence, int]]) -> int:
+        return (units[0][0].context_tokens if units else 0) + sum(k for _, k in units)
 
     def emit() -> None:
         first, last = current[0][0], current[-1][0]
@@ -161,6 +258,7 @@ def pack(doc: Document, units: Sequence[tuple[Sentence, int]], config: ChunkerCo
                 end=last.end,
                 text=doc.text[first.start : last.end],
                 embed_text=" ".join(s.plain for s, _ in current),
+                context=first.context,
             )
         )
 
@@ -172,12 +270,11 @@ def pack(doc: Document, units: Sequence[tuple[Sentence, int]], config: ChunkerCo
             if config.overlap_sentences and not starts_section:
                 keep = list(current[-config.overlap_sentences :])
                 # Drop overlap that would leave no room for the next sentence, or repeat the whole chunk.
-                while keep and (sum(k for _, k in keep) + n > budget or len(keep) >= len(current)):
+                while keep and (cost([*keep, (sent, n)]) > budget or len(keep) >= len(current)):
                     keep.pop(0)
             current = keep
-            used = sum(k for _, k in current)
         current.append((sent, n))
-        used += n
+        used = cost(current)
     if current:
         emit()
     return chunks
@@ -185,7 +282,7 @@ def pack(doc: Document, units: Sequence[tuple[Sentence, int]], config: ChunkerCo
 
 def chunk_document(doc: Document, config: ChunkerConfig, count_tokens: TokenCounter) -> list[Chunk]:
     """Cut a document into chunks: exact spans, each within the token budget."""
-    return pack(doc, sentence_units(doc, config.max_tokens, count_tokens), config)
+    return pack(doc, sentence_units(doc, config.max_tokens, count_tokens, config.heading_context), config)
 
 
 def chunk_corpus(docs: Sequence[Document], config: ChunkerConfig, count_tokens: TokenCounter) -> list[Chunk]:

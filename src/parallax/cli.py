@@ -108,37 +108,110 @@ def _open_index(index: str | None) -> Any:
 @handles_errors
 def index_cmd(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files or folders (.txt, .md, .html). Default: the seeds.")
+        list[Path] | None, typer.Argument(help="Files or folders (.txt, .md, .html, .pdf). Default: the seeds.")
     ] = None,
     index: IndexOpt = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Chunk size in model word pieces (at most 254).")] = None,
-    overlap: Annotated[int | None, typer.Option(help="Sentences shared by consecutive chunks.")] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Chunk size in model word pieces (at most 254). Changing it rebuilds.")
+    ] = None,
+    overlap: Annotated[
+        int | None, typer.Option(help="Sentences shared by consecutive chunks. Changing it rebuilds.")
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Start over: re-chunk and re-embed every document.")
+    ] = False,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for another build of this index (default: fail at once).")
+    ] = 0.0,
+    max_file_mb: Annotated[
+        float, typer.Option("--max-file-mb", help="Skip files larger than this many MB (0: no limit).")
+    ] = 50.0,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every file: added, updated, skipped...")
+    ] = False,
 ) -> None:
-    """Build or rebuild an index from files and folders."""
+    """Create or update an index: only new and changed documents are embedded; deleted ones are dropped."""
     from .api import index_paths
-    from .chunk import ChunkerConfig
 
-    defaults = ChunkerConfig()
-    try:
-        config = ChunkerConfig(
-            max_tokens=max_tokens if max_tokens is not None else defaults.max_tokens,
-            overlap_sentences=overlap if overlap is not None else defaults.overlap_sentences,
-        )
-    except ValueError as exc:
-        raise fail(str(exc)) from None
     with progress_bar("Embedding") as update:
-        dest, stats = index_paths(paths or [], index=index, config=config, progress=update)
+        dest, stats = index_paths(
+            paths or [],
+            index=index,
+            progress=update,
+            max_tokens=max_tokens,
+            overlap=overlap,
+            rebuild=rebuild,
+            wait=wait,
+            max_file_mb=max_file_mb,
+        )
     err = _stderr()
-    for path, reason in stats.skipped:
-        err.print(f"[yellow]skipped[/] {path}: {reason}", soft_wrap=True)
+    from rich.markup import escape
+
+    if verbose:
+        for label, names in (
+            ("added", stats.added),
+            ("updated", stats.updated),
+            ("removed", stats.removed),
+            ("unchanged", stats.unchanged),
+        ):
+            for name in names:
+                err.print(f"{label:9} {escape(name)}", soft_wrap=True)
+    shown = stats.skipped if verbose else stats.skipped[:5]
+    for path, reason in shown:
+        err.print(f"[yellow]skipped[/]   {escape(path)}: {escape(reason)}", soft_wrap=True)
+    if len(stats.skipped) > len(shown):
+        err.print(f"[yellow]skipped[/]   … and {len(stats.skipped) - len(shown)} more (--verbose lists them all)")
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(stats.skipped_kinds.items(), key=lambda kv: -kv[1]))
+    head = f"Indexed {stats.documents} documents as {stats.chunks} chunks ({stats.sentences} sentence vectors)"
+    if stats.rebuilt and stats.reason:
+        head += f"; rebuilt: {stats.reason}"
+    elif not stats.written:
+        head += "; nothing changed"
     err.print(
-        f"Indexed {stats.documents} documents as {stats.chunks} chunks ({stats.sentences} sentence vectors) "
-        f"in {stats.seconds:.1f} s ({stats.chunks / max(stats.seconds, 1e-9):.1f} chunks/s); "
-        f"skipped {len(stats.skipped)}. Index: {dest}",
+        f"{head}. {len(stats.added)} added, {len(stats.updated)} updated, {len(stats.removed)} removed, "
+        f"{len(stats.unchanged)} unchanged, {len(stats.skipped)} skipped{f' ({kinds})' if kinds else ''}. "
+        f"Embedded {stats.chunks_embedded} chunks and {stats.sentences_embedded} sentences in "
+        f"{stats.seconds:.1f} s. Index: {dest}",
         soft_wrap=True,
     )
     hint = "" if index is None and not paths else f" --index {dest}"
     err.print(f'Search it with: parallax search "your question"{hint}', soft_wrap=True)
+
+
+@app.command()
+@handles_errors
+def show(
+    passage: Annotated[str, typer.Argument(help="SOURCE:START-END, as search prints it (source id or file name).")],
+    context: Annotated[int, typer.Option("--context", "-c", help="Characters of context on each side.")] = 300,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the passage as one JSON object.")] = False,
+    index: IndexOpt = None,
+) -> None:
+    """Show a passage of an indexed document, highlighted, with the text around it."""
+    from .api import parse_span, show_passage
+
+    source, start, end = parse_span(passage)
+    idx = _open_index(index)
+    found = show_passage(idx, source, start, end, context=context)
+    if as_json:
+        print(json.dumps(found.to_dict(), ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console()
+    page = f" · page {found.page}" if found.page is not None else ""
+    console.print(
+        Text(f"{found.source} · {found.title}{page} · [{found.start}:{found.end}) of {found.chars}", style="bold")
+    )
+    body = Text()
+    if found.start - len(found.before) > 0:
+        body.append("… ", style="dim")
+    body.append(found.before, style="dim")
+    body.append(found.text, style="bold reverse")
+    body.append(found.after, style="dim")
+    if found.end + len(found.after) < found.chars:
+        body.append(" …", style="dim")
+    console.print(body, soft_wrap=True)
 
 
 def _result_json(result: Any) -> str:
@@ -188,6 +261,8 @@ def search(
     assert query is not None
     result = searcher.search(query, k=k, sources=sources, mode=mode)
     if as_json:
+        for note in result.notes:
+            _stderr().print(f"[yellow]note:[/] {note}")
         print(_result_json(result))
         return
     from rich.console import Console

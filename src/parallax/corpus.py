@@ -1,24 +1,41 @@
 """Corpus loading: read files into ``Document`` records and find the spans that hold real content.
 
-A document keeps its original text untouched, so that every offset Parallax reports refers to the
-file's own characters. Markup, footnote definitions and page boilerplate are not removed from the
+Plain text and Markdown keep their decoded text untouched, so every offset Parallax reports refers to
+the file's own characters. Markup, footnote definitions and page boilerplate are not removed from the
 text; instead ``content_blocks`` lists the ``[start, end)`` spans that carry prose, and ``to_plain``
 turns any slice into the clean text that is embedded and matched.
+
+HTML and PDF are converted first: HTML through trafilatura's main-text extraction (headings kept as
+``#`` lines), PDF through pypdf page by page. Their ``Document.text`` is that extracted text, which the
+index stores, and offsets refer to it; a PDF also records where each page starts.
+
+Files are decoded by byte-order mark (UTF-8, UTF-16, UTF-32), then as UTF-8, then with
+charset-normalizer (preferring cp1252 when it reads the same). Empty, binary, over-large, unreadable
+and unsupported files are skipped with a reason (``Skipped``) inside folders, and refused when named
+explicitly.
 """
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import hashlib
 import html
+import io
 import json
+import os
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import CorpusError
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+DEFAULT_MAX_FILE_MB = 50.0
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 METADATA_FILE = "sources.json"
 
 
@@ -31,12 +48,25 @@ class Document:
     title: str
     text: str
     sha256: str
-    format: str  # "text", "markdown" or "html"
+    format: str  # "text", "markdown", "html" or "pdf"
     meta: dict[str, str | None] = field(default_factory=dict)
+    pages: tuple[int, ...] = ()  # PDFs: the offset in ``text`` where each page starts
+    encoding: str = "utf-8"  # how the file's bytes were decoded ("pdf" for extracted PDF text)
 
     @property
     def short_id(self) -> str:
         return self.meta.get("id") or Path(self.source).stem
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page that holds ``offset``, or None for a document without pages."""
+        return page_at(self.pages, offset)
+
+
+def page_at(pages: Sequence[int], offset: int) -> int | None:
+    """The 1-based page whose start is the last one at or before ``offset`` (None without pages)."""
+    if not pages:
+        return None
+    return max(1, bisect.bisect_right(pages, offset))
 
 
 @dataclass(frozen=True)
@@ -174,19 +204,53 @@ def _html_blocks(text: str) -> list[Block]:
     return blocks
 
 
+_BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
+def _paragraph_blocks(text: str) -> list[Block]:
+    """Paragraphs (runs of non-blank lines) of extracted PDF text: its lines are wrapped, not sentences."""
+    blocks: list[Block] = []
+    pos = 0
+    for end in [m.start() for m in _BLANK_LINES.finditer(text)] + [len(text)]:
+        raw = text[pos:end]
+        lead = len(raw) - len(raw.lstrip())
+        trail = len(raw) - len(raw.rstrip())
+        start, stop = pos + lead, end - trail
+        pos = end
+        if stop <= start:
+            continue
+        para = text[start:stop]
+        if is_boilerplate(para):
+            continue
+        heading = "\n" not in para and len(para) < 90 and not para.endswith((".", "?", "!", ":", ";", ","))
+        blocks.append(Block(start, stop, heading))
+    return blocks
+
+
 def content_blocks(doc: Document) -> list[Block]:
-    """The spans of ``doc.text`` that hold prose, in order and without overlap."""
-    if doc.format == "html":
-        return _html_blocks(doc.text)
-    return _line_blocks(doc.text, markdown=doc.format == "markdown")
+    """The spans of ``doc.text`` that hold prose, in order and without overlap.
+
+    HTML documents hold their extracted text, with headings as ``#`` lines, so they are read like Markdown.
+    """
+    if doc.format == "pdf":
+        return _paragraph_blocks(doc.text)
+    return _line_blocks(doc.text, markdown=doc.format in ("markdown", "html"))
 
 
 # --------------------------------------------------------------------------------------------
 # Reading files.
 
 
+class SkipFile(CorpusError):
+    """A file that cannot be indexed; ``kind`` groups the reasons in summaries."""
+
+    def __init__(self, message: str, kind: str = "unreadable") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
 def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _format_of(path: Path) -> str:
@@ -195,28 +259,225 @@ def _format_of(path: Path) -> str:
         return "html"
     if suffix in (".md", ".markdown"):
         return "markdown"
+    if suffix == ".pdf":
+        return "pdf"
     return "text"
 
 
-def read_text(path: Path) -> str:
-    """Decode a file as UTF-8 (a BOM is allowed). Binary and non-UTF-8 files raise ``CorpusError``."""
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16: it starts with the UTF-16 LE mark
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when NUL bytes sit at every other position, as in ASCII-heavy UTF-16."""
+    pairs = len(head) // 2
+    if pairs < 4:
+        return None
+    even = sum(1 for i in range(0, 2 * pairs, 2) if head[i] == 0)
+    odd = sum(1 for i in range(1, 2 * pairs, 2) if head[i] == 0)
+    if odd > 0.4 * pairs and even < 0.05 * pairs:
+        return "utf-16-le"
+    if even > 0.4 * pairs and odd < 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:65536]
+    controls = sum(1 for ch in sample if ch not in _TEXT_CONTROLS and unicodedata.category(ch) == "Cc")
+    return controls > max(2, len(sample) // 100)
+
+
+def _decode_legacy(data: bytes) -> tuple[str, str]:
+    """A file that is not UTF-8: charset-normalizer's best guess, cp1252 when that reads the same."""
     try:
-        data = path.read_bytes()
+        western: str | None = data.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # pragma: no cover - a declared dependency
+        matches = []
+    else:
+        matches = list(from_bytes(data))
+    if matches:
+        best = min(m.chaos for m in matches)
+        top = [m for m in matches if m.chaos <= best + 1e-9]
+        sample = data[:65536]
+        if western is not None and any(
+            sample.decode(m.encoding, errors="replace") == sample.decode("cp1252", errors="replace") for m in top
+        ):
+            return western, "cp1252"
+        return str(top[0]), top[0].encoding
+    if western is not None:
+        return western, "cp1252"
+    return data.decode("latin-1"), "latin-1"
+
+
+def decode_bytes(data: bytes, where: str = "file") -> tuple[str, str]:
+    """Decode a text file: byte-order mark, else UTF-8, else a detected legacy encoding.
+
+    Returns the text and the encoding used. Binary data raises ``SkipFile`` (kind ``binary``).
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError:
+                raise SkipFile(
+                    f"{where} starts with a {encoding} byte-order mark but is not {encoding}", "binary"
+                ) from None
+    head = data[:8192]
+    if b"\x00" in head:
+        encoding16 = _utf16_without_bom(head)
+        if encoding16:
+            try:
+                text = data.decode(encoding16)
+            except UnicodeDecodeError:
+                pass
+            else:
+                if not _looks_binary(text):
+                    return text, encoding16
+        raise SkipFile(f"{where} looks like a binary file, not text", "binary")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    text, encoding = _decode_legacy(data)
+    if _looks_binary(text):
+        raise SkipFile(f"{where} looks like a binary file, not text", "binary")
+    return text, encoding
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
     except OSError as exc:
-        raise CorpusError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    if b"\x00" in data[:8192]:
-        raise CorpusError(f"{path} looks like a binary file, not text")
+        raise SkipFile(f"cannot read {path}: {exc.strerror or exc}", "unreadable") from None
+
+
+def read_text(path: Path) -> str:
+    """Decode a text file (see ``decode_bytes``). Binary and unreadable files raise ``CorpusError``."""
+    return decode_bytes(_read_bytes(path), str(path))[0]
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _clean_extracted(text: str) -> str:
+    """Extracted text: Unix newlines, no control characters, no trailing spaces."""
+    text = _CONTROL_CHARS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
+def _read_pdf(data: bytes, path: Path) -> tuple[str, tuple[int, ...], str | None]:
+    """Text of every page, pages separated by a blank line; the offset where each page starts; the title."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CorpusError(
-            f"{path} is not valid UTF-8 (byte {exc.start}); convert it with: iconv -f LATIN1 -t UTF-8"
-        ) from None
+        from pypdf import PdfReader
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise SkipFile(f"{path}: reading PDF needs pypdf (pip install pypdf)", "unsupported") from None
+    import logging
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed-but-readable files warn on every page
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise SkipFile(f"{path} is an encrypted PDF (a password is needed)", "unreadable")
+        parts: list[str] = []
+        starts: list[int] = []
+        pos = 0
+        for page in reader.pages:
+            text = _clean_extracted(page.extract_text() or "")
+            starts.append(pos)
+            parts.append(text)
+            pos += len(text) + 2
+        title = None
+        meta = reader.metadata
+        if meta is not None and meta.title:
+            title = " ".join(str(meta.title).split())[:200] or None
+    except SkipFile:
+        raise
+    except Exception as exc:  # pypdf raises many types on damaged files
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        raise SkipFile(f"cannot read PDF {path}: {first}", "unreadable") from None
+    return "\n\n".join(parts), tuple(starts), title
+
+
+_traf_config: Any = None
+
+
+def _trafilatura_blocks(raw: str) -> list[str]:
+    """Main-text blocks of an HTML page by trafilatura; headings as ``#`` lines, list items as ``- `` lines."""
+    global _traf_config
+    import trafilatura
+    from trafilatura.settings import use_config
+
+    if _traf_config is None:
+        cfg = use_config()
+        cfg.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # no SIGALRM inside a library call
+        cfg.set("DEFAULT", "MIN_EXTRACTED_SIZE", "10")  # short pages are pages too
+        cfg.set("DEFAULT", "MAX_FILE_SIZE", str(10**10))  # Parallax applies its own --max-file-mb
+        _traf_config = cfg
+    doc = trafilatura.bare_extraction(
+        raw,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        include_formatting=False,
+        config=_traf_config,
+    )
+    body = getattr(doc, "body", None)
+    if body is None:
+        return []
+
+    def flat(el: Any) -> str:
+        for lb in el.iter("lb"):
+            lb.tail = " " + (lb.tail or "")
+        return " ".join(" ".join(el.itertext()).split())
+
+    blocks: list[str] = []
+    for el in body:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag == "head":
+            rend = str(el.get("rend") or "h2")
+            level = int(rend[1]) if len(rend) == 2 and rend[1].isdigit() else 2
+            text = flat(el)
+            if text:
+                blocks.append("#" * min(max(level, 1), 6) + " " + text)
+        elif tag == "list":
+            blocks.extend(f"- {t}" for t in (flat(item) for item in el.iter("item")) if t)
+        elif tag == "table":
+            for row in el.iter("row"):
+                cells = [flat(c) for c in row.iter("cell")]
+                if any(cells):
+                    blocks.append(" | ".join(cells))
+        elif tag != "graphic":
+            text = flat(el)
+            if text:
+                blocks.append(text)
+    return blocks
+
+
+def extract_html(raw: str) -> str:
+    """The main text of an HTML page, one block per paragraph; the regex block finder when trafilatura finds none."""
+    blocks: list[str] = []
+    try:
+        blocks = _trafilatura_blocks(raw)
+    except Exception:  # trafilatura fails on some malformed pages: use the fallback below
+        blocks = []
+    if not blocks:
+        for b in _html_blocks(raw):
+            plain = to_plain(raw[b.start : b.end])
+            if plain:
+                blocks.append(f"## {plain}" if b.heading else plain)
+    return _clean_extracted("\n\n".join(blocks))
 
 
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
@@ -250,11 +511,40 @@ def load_metadata(folder: Path) -> dict[str, dict[str, str | None]]:
     return {str(k): dict(v) for k, v in data.items() if isinstance(v, dict)}
 
 
-def load_document(path: Path, meta: dict[str, str | None] | None = None) -> Document:
-    text = read_text(path)
+def _check_size(path: Path, max_bytes: int | None) -> None:
+    """Refuse empty and over-large files from ``stat()``, before reading a byte."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SkipFile(f"cannot read {path}: {exc.strerror or exc}", "unreadable") from None
+    if size == 0:
+        raise SkipFile(f"{path} is empty (0 bytes)", "empty")
+    if max_bytes is not None and size > max_bytes:
+        raise SkipFile(
+            f"{path} is {size / 1e6:,.0f} MB, over the {max_bytes / 1e6:g} MB limit (raise it with --max-file-mb)",
+            "too large",
+        )
+
+
+def load_document(path: Path, meta: dict[str, str | None] | None = None, max_bytes: int | None = None) -> Document:
+    """Read one file into a ``Document``; ``SkipFile`` (a ``CorpusError``) says why it cannot be used."""
+    _check_size(path, max_bytes)
     fmt = _format_of(path)
+    data = _read_bytes(path)
+    pages: tuple[int, ...] = ()
+    found_title: str | None = None
+    if fmt == "pdf":
+        text, pages, found_title = _read_pdf(data, path)
+        encoding = "pdf"
+    else:
+        text, encoding = decode_bytes(data, str(path))
+        if fmt == "html":
+            found_title = guess_title(text, "html", "") or None
+            text = extract_html(text)
+    if not text.strip():
+        raise SkipFile(f"{path} holds no text", "empty")
     meta = dict(meta or {})
-    title = meta.get("title") or guess_title(text, fmt, path.stem)
+    title = meta.get("title") or found_title or guess_title(text, "text" if fmt == "html" else fmt, path.stem)
     return Document(
         source=path.name,
         path=str(path.resolve()),
@@ -263,6 +553,8 @@ def load_document(path: Path, meta: dict[str, str | None] | None = None) -> Docu
         sha256=sha256_text(text),
         format=fmt,
         meta=meta,
+        pages=pages,
+        encoding=encoding,
     )
 
 
@@ -270,6 +562,7 @@ def load_document(path: Path, meta: dict[str, str | None] | None = None) -> Docu
 class Skipped:
     path: str
     reason: str
+    kind: str = "unreadable"  # unsupported, empty, binary, too large, unreadable, duplicate, link
 
 
 @dataclass
@@ -284,41 +577,76 @@ class Corpus:
         return len(self.documents)
 
 
-def _walk(folder: Path) -> Iterable[Path]:
-    for path in sorted(folder.rglob("*")):
-        if any(part.startswith(".") for part in path.relative_to(folder).parts):
-            continue
-        if path.is_file():
-            yield path
+def _walk(folder: Path, skipped: list[Skipped]) -> Iterable[Path]:
+    """Files under ``folder`` in path order, hidden ones left out.
+
+    Symbolic links to folders are followed, each folder is walked once: a link to a folder that is
+    walked anyway (a loop back up, or a second way to the same folder) is skipped and reported, so
+    the walk always ends and no file is read twice. Real folders win over links to them.
+    """
+    real_tree = set()
+    for dirpath, dirnames, _ in os.walk(folder):
+        real_tree.add(os.path.realpath(dirpath))
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+    visited: set[str] = set()
+    files: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        here = Path(dirpath)
+        keep = []
+        for name in sorted(dirnames):
+            if name.startswith("."):
+                continue
+            sub = here / name
+            real = os.path.realpath(sub)
+            if (sub.is_symlink() and real in real_tree) or real in visited:
+                skipped.append(Skipped(str(sub), f"{sub} links to a folder walked anyway ({real})", "link"))
+                continue
+            if real not in real_tree:
+                visited.add(real)
+            keep.append(name)
+        dirnames[:] = keep
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            path = here / name
+            if path.is_symlink() and not path.exists():
+                skipped.append(Skipped(str(path), f"{path} is a broken symbolic link", "link"))
+                continue
+            if path.is_file():
+                files.append(path)
+    files.sort(key=lambda p: p.relative_to(folder).parts)
+    return files
 
 
-def load_corpus(paths: Sequence[Path]) -> Corpus:
+def load_corpus(paths: Sequence[Path], max_file_mb: float | None = DEFAULT_MAX_FILE_MB) -> Corpus:
     """Load documents from folders and files.
 
-    A file named explicitly must be readable, or ``CorpusError`` says why. Inside a folder,
-    files of other types and unreadable files are skipped and listed with the reason.
+    A file named explicitly must be readable, or ``CorpusError`` says why. Inside a folder, files
+    of other types, empty, binary, unreadable and over-large files (``max_file_mb``, checked from the
+    file size before reading; None or 0 for no limit) are skipped and listed with the reason. The
+    same text twice (two paths, or two names) is indexed once and the copy listed as a duplicate.
     """
     if not paths:
         raise CorpusError("no input paths given")
+    max_bytes = int(max_file_mb * 1e6) if max_file_mb else None
     documents: list[Document] = []
     skipped: list[Skipped] = []
-    seen: dict[str, str] = {}
     for root in paths:
         root = Path(root).expanduser()
         if not root.exists():
             raise CorpusError(f"no such file or folder: {root}")
         if root.is_dir():
             meta = load_metadata(root)
-            for path in _walk(root):
+            for path in _walk(root, skipped):
                 if path.name == METADATA_FILE:
                     continue
                 if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                    skipped.append(Skipped(str(path), f"unsupported type {path.suffix or '(none)'}"))
+                    skipped.append(Skipped(str(path), f"unsupported type {path.suffix or '(none)'}", "unsupported"))
                     continue
                 try:
-                    documents.append(load_document(path, meta.get(path.name)))
-                except CorpusError as exc:
-                    skipped.append(Skipped(str(path), str(exc)))
+                    documents.append(load_document(path, meta.get(path.name), max_bytes))
+                except SkipFile as exc:
+                    skipped.append(Skipped(str(path), str(exc), exc.kind))
         else:
             if root.suffix.lower() not in SUPPORTED_SUFFIXES:
                 raise CorpusError(
@@ -326,17 +654,23 @@ def load_corpus(paths: Sequence[Path]) -> Corpus:
                     f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
                 )
             meta = load_metadata(root.parent)
-            documents.append(load_document(root, meta.get(root.name)))
+            documents.append(load_document(root, meta.get(root.name), max_bytes))
     unique: list[Document] = []
+    by_source: dict[str, Document] = {}
+    by_hash: dict[str, Document] = {}
     for doc in documents:
-        if doc.source in seen:
-            if seen[doc.source] == doc.sha256:
-                skipped.append(Skipped(doc.path, "duplicate of a file already loaded"))
-                continue
+        same_name = by_source.get(doc.source)
+        if same_name is not None and same_name.sha256 != doc.sha256:
             raise CorpusError(f"two different files are named {doc.source}; index them separately or rename one")
-        seen[doc.source] = doc.sha256
+        first = same_name or by_hash.get(doc.sha256)
+        if first is not None:
+            what = "the same file" if first.path == doc.path else "the same text"
+            skipped.append(Skipped(doc.path, f"duplicate: {what} as {first.path}", "duplicate"))
+            continue
+        by_source[doc.source] = by_hash[doc.sha256] = doc
         unique.append(doc)
     if not unique:
         where = ", ".join(str(p) for p in paths)
-        raise CorpusError(f"no readable documents in {where} (looked for {', '.join(SUPPORTED_SUFFIXES)})")
+        why = f"; skipped {len(skipped)}, e.g. {skipped[0].reason}" if skipped else ""
+        raise CorpusError(f"no readable documents in {where} (looked for {', '.join(SUPPORTED_SUFFIXES)}){why}")
     return Corpus(unique, skipped)

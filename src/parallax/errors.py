@@ -27,3 +27,7 @@ class CorruptIndexError(ParallaxError):
 
 class MissingExtraError(ParallaxError):
     """An optional dependency is not installed."""
+
+
+class IndexBusyError(ParallaxError):
+    """Another process is building the same index."""

@@ -211,6 +211,8 @@ def results_table(query: str, hits: Sequence[Hit], short_ids: dict[str, str], sh
         src = Text(short_ids.get(hit.source, hit.source), style="bold cyan")
         src.append(f"\n{hit.title}", style="dim")
         src.append(f"\n[{hit.start}:{hit.end})", style="dim")
+        if hit.page is not None:
+            src.append(f" p. {hit.page}", style="dim")
         if show_found_by:
             src.append(f"\nvia {' + '.join(hit.found_by)}", style="dim italic")
         table.add_row(str(hit.rank), f"{hit.score:.3f}", src, snippet(hit.clean_text or hit.text, terms))

@@ -36,6 +36,7 @@ class Hit:
     text: str
     clean_text: str = ""
     found_by: tuple[str, ...] = ("dense",)
+    page: int | None = None  # PDFs: the page the passage starts on
 
     def to_dict(self, with_found_by: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -47,6 +48,8 @@ class Hit:
             "end": self.end,
             "text": self.text,
         }
+        if self.page is not None:
+            out["page"] = self.page
         if with_found_by:
             out["found_by"] = list(self.found_by)
         return out
@@ -216,6 +219,7 @@ class Searcher:
                 text=c.text,
                 clean_text=c.embed_text,
                 found_by=fb,
+                page=self.index.page_of(c.source, c.start),
             )
             for rank, (c, score, fb) in enumerate(zip(chunks, scores, found_by), start=1)
         ]

@@ -1,0 +1,251 @@
+"""Safety of the index: one build at a time, a killed build never corrupts, damage is caught at load."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from parallax import index as index_module
+from parallax.cli import app
+from parallax.corpus import load_corpus
+from parallax.embed import FakeEmbedder
+from parallax.errors import CorruptIndexError, IndexBusyError, InputError
+from parallax.index import (
+    FAISS_FILE,
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    SENTENCES_FILE,
+    STORE_FILE,
+    Index,
+    build_index,
+    index_lock,
+    lock_path,
+    update_index,
+)
+
+from .test_cli import assert_one_line_error
+from .test_incremental import rows
+from .test_index import snapshot
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from parallax.index import index_lock
+with index_lock(Path(sys.argv[1])):
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_lock(dest: Path, seconds: float) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(dest), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_second_build_fails_at_once_with_the_holders_pid(fake_index: Path, small_corpus: Path) -> None:
+    before = snapshot(fake_index)
+    holder = hold_lock(fake_index, 30)
+    try:
+        t0 = time.perf_counter()
+        code, out = invoke(*["index", str(small_corpus), "--index", str(fake_index)])
+        assert time.perf_counter() - t0 < 5
+        assert_one_line_error(code, out, f"another parallax index is running on {fake_index} (pid {holder.pid})")
+        assert "--wait" in out
+        assert snapshot(fake_index) == before
+    finally:
+        holder.kill()
+        holder.wait()
+    # The kernel dropped the dead holder's lock: the next build runs.
+    update_index(load_corpus([small_corpus]), FakeEmbedder(dim=64), fake_index)
+
+
+def test_wait_for_the_other_build(fake_index: Path, small_corpus: Path) -> None:
+    holder = hold_lock(fake_index, 1.0)
+    try:
+        with pytest.raises(IndexBusyError):
+            update_index(load_corpus([small_corpus]), FakeEmbedder(dim=64), fake_index)
+        (small_corpus / "new.txt").write_text("Owls hunt at night.", encoding="utf-8")
+        result = runner.invoke(app, ["index", str(small_corpus), "--index", str(fake_index), "--wait", "30"])
+        assert result.exit_code == 0, result.output
+        assert "1 added" in result.output
+    finally:
+        holder.wait()
+
+
+def test_lock_lives_beside_the_index_and_is_reentrant(fake_index: Path) -> None:
+    assert lock_path(fake_index) == fake_index.parent / ".idx.lock"
+    with index_lock(fake_index), index_lock(fake_index):  # a build inside a held lock does not deadlock
+        assert lock_path(fake_index).read_text().strip() == str(os.getpid())
+
+
+CRASH = r"""
+import os, shutil, sys
+from pathlib import Path
+from parallax import index as ix
+from parallax.corpus import load_corpus
+from parallax.embed import FakeEmbedder
+
+point = sys.argv[3]
+real_rename, real_rmtree = os.rename, shutil.rmtree
+renames = 0
+
+
+def rename(a, b):
+    global renames
+    renames += 1
+    if point == "between-renames" and renames == 2:
+        os._exit(9)  # the old index moved aside, the new one not in place
+    real_rename(a, b)
+    if point == "after-swap" and renames == 2:
+        os._exit(9)
+
+
+def rmtree(path, *args, **kwargs):
+    if point == "during-cleanup" and ".old-" in str(path):
+        next(iter(sorted(Path(path).rglob("*.npy")))).unlink()  # half removed
+        os._exit(9)
+    return real_rmtree(path, *args, **kwargs)
+
+
+def die(*args, **kwargs):
+    os._exit(9)
+
+
+if point == "while-writing":
+    ix._write_store = die
+ix.os.rename = rename
+ix.shutil.rmtree = rmtree
+ix.update_index(load_corpus([Path(sys.argv[1])]), FakeEmbedder(dim=64), Path(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("point", "expected"),
+    [("while-writing", "old"), ("between-renames", "old"), ("after-swap", "new"), ("during-cleanup", "new")],
+)
+def test_killed_build_leaves_a_whole_index(
+    fake_index: Path, small_corpus: Path, tmp_path: Path, point: str, expected: str
+) -> None:
+    old_rows = rows(Index.load(fake_index))
+    (small_corpus / "cats.txt").write_text("Cats climb trees. Cats chase mice at dusk.", encoding="utf-8")
+    reference = tmp_path / "reference"
+    build_index(load_corpus([small_corpus]), FakeEmbedder(dim=64), reference, index_module.ChunkerConfig(max_tokens=32))
+    new_rows = rows(Index.load(reference))
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASH, str(small_corpus), str(fake_index), point], capture_output=True, text=True
+    )
+    assert proc.returncode == 9, proc.stderr
+    loaded = rows(Index.load(fake_index))  # a reader repairs a half-done swap
+    assert loaded == (old_rows if expected == "old" else new_rows)
+    # The next build cleans up what the killed one left and completes.
+    update_index(load_corpus([small_corpus]), FakeEmbedder(dim=64), fake_index)
+    assert rows(Index.load(fake_index)) == new_rows
+    leftovers = [p.name for p in fake_index.parent.iterdir() if ".idx.tmp-" in p.name or ".idx.old-" in p.name]
+    assert leftovers == []
+
+
+def test_stale_temporary_folders_are_removed(fake_index: Path, small_corpus: Path) -> None:
+    dead = fake_index.parent / ".idx.tmp-999999-deadbeef"
+    dead.mkdir()
+    (dead / "vectors.faiss").write_bytes(b"partial")
+    half_deleted_backup = fake_index.parent / ".idx.old-cafebabe"
+    half_deleted_backup.mkdir()
+    (small_corpus / "new.txt").write_text("Owls hunt at night.", encoding="utf-8")
+    update_index(load_corpus([small_corpus]), FakeEmbedder(dim=64), fake_index)
+    assert not dead.exists() and not half_deleted_backup.exists()
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 2)])
+
+
+@pytest.mark.parametrize(
+    ("damage", "needle"),
+    [
+        (lambda d: _truncate(d / FAISS_FILE), "vectors.faiss is"),
+        (lambda d: _truncate(d / SENTENCES_FILE), "sentences.faiss is"),
+        (lambda d: _truncate(d / STORE_FILE), "chunks.sqlite is"),
+        (lambda d: _truncate(next((d / "bm25").glob("*.npy"))), "truncated or overwritten"),
+        (lambda d: (d / FAISS_FILE).unlink(), "vectors.faiss is missing"),
+        (lambda d: _truncate(d / MANIFEST_FILE), "manifest.json is not valid JSON"),
+        (lambda d: (d / MANIFEST_FILE).write_text(""), "manifest.json is not valid JSON"),
+        (lambda d: (d / MANIFEST_FILE).write_text("[1, 2]"), "not a Parallax manifest"),
+        (
+            lambda d: (d / MANIFEST_FILE).write_text(
+                json.dumps({**json.loads((d / MANIFEST_FILE).read_text()), "format_version": FORMAT_VERSION + 1})
+            ),
+            "newer Parallax",
+        ),
+    ],
+    ids=["faiss", "sentences", "sqlite", "bm25", "no-faiss", "manifest", "manifest-empty", "manifest-list", "newer"],
+)
+def test_damage_is_caught_at_load_with_a_recovery_hint(
+    fake_index: Path, small_corpus: Path, damage: Callable[[Path], object], needle: str
+) -> None:
+    damage(fake_index)
+    with pytest.raises(CorruptIndexError, match="rebuild with: parallax index PATH... --index .* --rebuild"):
+        Index.load(fake_index)
+    code, out = invoke(*["search", "tea", "--index", str(fake_index)])
+    assert_one_line_error(code, out, needle)
+    assert "--rebuild" in out
+    # An update cannot build on a damaged index; --rebuild can.
+    code, out = invoke(*["index", str(small_corpus), "--index", str(fake_index)])
+    assert_one_line_error(code, out, "--rebuild")
+    result = runner.invoke(app, ["index", str(small_corpus), "--index", str(fake_index), "--rebuild"])
+    assert result.exit_code == 0, result.output
+    assert Index.load(fake_index).manifest.chunk_count > 0
+
+
+def test_index_path_under_a_file(tmp_path: Path, small_corpus: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code, out = invoke(*["index", str(small_corpus), "--index", str(blocker / "idx")])
+    assert_one_line_error(code, out, "cannot create")
+
+
+def test_read_only_folder_leaves_the_index_untouched(
+    fake_index: Path, small_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(fake_index)
+    (small_corpus / "new.txt").write_text("Owls hunt at night.", encoding="utf-8")
+
+    def read_only(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(index_module.Path, "mkdir", read_only)  # the staged folder cannot be created
+    code, out = invoke(*["index", str(small_corpus), "--index", str(fake_index)])
+    assert_one_line_error(code, out, "Read-only file system")
+    monkeypatch.undo()
+    assert snapshot(fake_index) == before
+    assert not list(fake_index.parent.glob(".idx.tmp-*"))
+
+
+def test_lock_file_cannot_be_created(fake_index: Path, small_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from filelock import FileLock
+
+    def denied(self: object, *args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(FileLock, "acquire", denied)
+    with pytest.raises(InputError, match=r"cannot write an index in .*Permission denied.*nothing was changed"):
+        update_index(load_corpus([small_corpus]), FakeEmbedder(dim=64), fake_index)
