@@ -132,9 +132,25 @@ def test_chunker_settings_kept_or_rebuilt(small_corpus: Path, fake_index: Path) 
     assert stats.unchanged == ["cats.txt", "rockets.md", "tea.html"]
 
 
-def test_chunker_of_an_older_version_needs_rebuild(small_corpus: Path, fake_index: Path) -> None:
+def test_index_from_before_heading_paths_rechunks_only_markdown_and_html(
+    small_corpus: Path, fake_index: Path, tmp_path: Path
+) -> None:
     manifest = json.loads((fake_index / MANIFEST_FILE).read_text())
-    del manifest["chunker"]["heading_context"]
+    del manifest["chunker"]["heading_context"]  # as an older Parallax wrote it
+    (fake_index / MANIFEST_FILE).write_text(json.dumps(manifest))
+    stats = update_index(load_corpus([small_corpus]), FakeEmbedder(dim=64), fake_index)
+    assert not stats.rebuilt and "2 Markdown/HTML documents re-chunked" in stats.reason
+    index = Index.load(fake_index)
+    assert stats.chunks_embedded == sum(1 for r in rows(index) if r[0] in ("rockets.md", "tea.html"))  # not cats.txt
+    assert index.manifest.chunker["heading_context"] is True
+    fresh = tmp_path / "fresh"
+    build_index(load_corpus([small_corpus]), FakeEmbedder(dim=64), fresh, ChunkerConfig(max_tokens=32))
+    assert rows(index) == rows(Index.load(fresh))
+
+
+def test_unknown_chunker_needs_rebuild(small_corpus: Path, fake_index: Path) -> None:
+    manifest = json.loads((fake_index / MANIFEST_FILE).read_text())
+    manifest["chunker"]["method"] = "tokens"
     (fake_index / MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(IndexMismatchError, match="chunker settings.*--rebuild"):
         update_index(load_corpus([small_corpus]), FakeEmbedder(dim=64), fake_index)

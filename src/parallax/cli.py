@@ -163,8 +163,8 @@ def index_cmd(
         err.print(f"[yellow]skipped[/]   … and {len(stats.skipped) - len(shown)} more (--verbose lists them all)")
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(stats.skipped_kinds.items(), key=lambda kv: -kv[1]))
     head = f"Indexed {stats.documents} documents as {stats.chunks} chunks ({stats.sentences} sentence vectors)"
-    if stats.rebuilt and stats.reason:
-        head += f"; rebuilt: {stats.reason}"
+    if stats.reason:
+        head += f"; {'rebuilt: ' if stats.rebuilt else ''}{stats.reason}"
     elif not stats.written:
         head += "; nothing changed"
     err.print(

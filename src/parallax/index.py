@@ -452,13 +452,31 @@ def _mismatch(dest: Path, what: str) -> IndexMismatchError:
     )
 
 
+_HEADING_FORMATS = frozenset({"markdown", "html"})
+
+
+def _stale_formats(recorded: dict[str, Any], config: ChunkerConfig) -> frozenset[str] | None:
+    """Document formats whose stored chunks ``config`` would cut differently; None if no chunk can be kept.
+
+    An index written before heading paths existed records no ``heading_context``: its chunks are
+    those of ``heading_context=False``, which differ only in Markdown and HTML.
+    """
+    now = config.to_dict()
+    if now == recorded:
+        return frozenset()
+    if "heading_context" not in recorded and {k: v for k, v in now.items() if k != "heading_context"} == recorded:
+        return _HEADING_FORMATS if config.heading_context else frozenset()
+    return None
+
+
 def _reusable(
     dest: Path,
     embedder: Embedder,
     config: ChunkerConfig | None,
     sentence_vectors: bool,
-) -> tuple[Index | None, ChunkerConfig, str]:
-    """The index at ``dest`` if its vectors can be reused, the chunker to use, and why not otherwise.
+) -> tuple[Index | None, ChunkerConfig, str, frozenset[str]]:
+    """The index at ``dest`` if its vectors can be reused, the chunker to use, why (not), and the
+    formats whose documents must be re-chunked anyway.
 
     A different model is an error (re-embedding everything is a choice: ``--rebuild``). Chunker
     settings given explicitly that differ from the index's rebuild it; with none given, the index's
@@ -467,30 +485,32 @@ def _reusable(
     _check_destination(dest)
     _recover(dest)
     if not (dest / MANIFEST_FILE).is_file() and not (dest.is_dir() and any(dest.iterdir())):
-        return None, config or ChunkerConfig(), ""
+        return None, config or ChunkerConfig(), "", frozenset()
     previous = Index.load(dest)  # CorruptIndexError names --rebuild
     m = previous.manifest
     try:
         if m.model_id != embedder.model_id or m.dim != embedder.dim:
             raise _mismatch(dest, f"{m.model_id} (dim {m.dim}) and this run embeds with {embedder.model_id}")
-        recorded = ChunkerConfig.from_dict(m.chunker)
         if config is None:
-            if recorded is None:
+            config = ChunkerConfig.from_dict(m.chunker) or ChunkerConfig.from_dict(
+                {**m.chunker, "heading_context": True}
+            )
+            if config is None:
                 raise _mismatch(dest, f"chunker settings this version does not write ({m.chunker})")
-            config = recorded
-        if config.to_dict() != m.chunker:
+        stale = _stale_formats(m.chunker, config)
+        if stale is None:
             changed = ", ".join(
                 f"{k} {m.chunker.get(k)} -> {v}" for k, v in config.to_dict().items() if m.chunker.get(k) != v
             )
             previous.close()
-            return None, config, f"chunker settings changed ({changed})"
+            return None, config, f"chunker settings changed ({changed})", frozenset()
         if bool(m.sentence_count) != sentence_vectors and m.chunk_count:
             previous.close()
-            return None, config, "sentence vectors turned " + ("on" if sentence_vectors else "off")
+            return None, config, "sentence vectors turned " + ("on" if sentence_vectors else "off"), frozenset()
     except IndexMismatchError:
         previous.close()
         raise
-    return previous, config, ""
+    return previous, config, "", stale
 
 
 def update_index(
@@ -530,13 +550,13 @@ def update_index(
             _check_destination(dest)
             _recover(dest)
             previous, reason = None, "--rebuild" if _is_index_dir(dest) else ""
-            config = config or ChunkerConfig()
+            config, stale = config or ChunkerConfig(), frozenset[str]()
         else:
-            previous, config, reason = _reusable(dest, embedder, config, sentence_vectors)
+            previous, config, reason, stale = _reusable(dest, embedder, config, sentence_vectors)
         try:
             return _update(
                 corpus, embedder, dest, config, previous, reason, inputs, progress, batch_size,
-                bm25_config, sentence_vectors, sentence_weight, t0,
+                bm25_config, sentence_vectors, sentence_weight, t0, stale,
             )  # fmt: skip
         finally:
             if previous is not None:
@@ -557,6 +577,7 @@ def _update(
     sentence_vectors: bool,
     sentence_weight: float,
     t0: float,
+    stale: frozenset[str] = frozenset(),
 ) -> UpdateStats:
     if config.max_tokens > embedder.max_tokens:
         raise InputError(
@@ -577,7 +598,10 @@ def _update(
     updated = [d.source for d in docs if d.source in old_docs and old_docs[d.source].sha256 != d.sha256]
     unchanged = [d.source for d in docs if d.source in old_docs and old_docs[d.source].sha256 == d.sha256]
     removed = [s for s in old_docs if s not in current]
-    reuse = previous.reusable_rows(unchanged) if previous is not None else {}
+    redo = [s for s in unchanged if old_docs[s].format in stale]
+    if redo:
+        reason = f"{len(redo)} Markdown/HTML documents re-chunked: the index predates heading paths"
+    reuse = previous.reusable_rows([s for s in unchanged if s not in redo]) if previous is not None else {}
 
     chunks: list[Chunk] = []
     chunk_origin: list[int] = []  # old chunk id, or -1 for a chunk to embed
