@@ -1,0 +1,5 @@
+"""``python -m parallax``: the same command line as ``parallax``."""
+
+from parallax.cli import main
+
+main()
