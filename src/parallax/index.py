@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -214,7 +215,7 @@ def _check_destination(dest: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # One build at a time: a file lock beside the index folder.
 
-_HELD: dict[str, Any] = {}  # lock files this process holds, for re-entry
+_HELD: dict[tuple[str, int], Any] = {}  # (lock file, thread) pairs held, for re-entry
 
 
 def lock_path(dest: Path) -> Path:
@@ -238,7 +239,8 @@ def index_lock(dest: Path, wait: float = 0.0) -> Iterator[None]:
     build never leaves it stuck. Re-entrant within a process.
     """
     key = lock_path(dest)
-    if str(key) in _HELD:
+    held = (str(key), threading.get_ident())  # another thread of this process contends like another process
+    if held in _HELD:
         yield
         return
     from filelock import FileLock, Timeout
@@ -268,10 +270,10 @@ def index_lock(dest: Path, wait: float = 0.0) -> Iterator[None]:
                 os.close(fd)
         except OSError:
             pass  # the pid is only for the message another build prints
-        _HELD[str(key)] = lock
+        _HELD[held] = lock
         yield
     finally:
-        _HELD.pop(str(key), None)
+        _HELD.pop(held, None)
         lock.release()
 
 
