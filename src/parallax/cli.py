@@ -507,5 +507,7 @@ def main() -> None:
     app()
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m parallax.cli: run the imported module, where the commands registered
+    from parallax.cli import main as registered_main
+
+    registered_main()
