@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .corpus import is_boilerplate, to_plain
-from .render import terms_pattern
+from .render import excerpt, terms_pattern
 
 PASSAGE_CHARS = 700  # longer passages (whole chunks) are shown from just before their first topic term
 
@@ -137,23 +137,6 @@ def _clean(text: str) -> str:
     return to_plain("\n".join(kept)) or to_plain(text)
 
 
-def excerpt(text: str, terms: Sequence[str], width: int = PASSAGE_CHARS) -> str:
-    """At most about ``width`` characters of ``text``, from a little before its first term, cut at spaces."""
-    if len(text) <= width * 1.25:
-        return text
-    pattern = terms_pattern(terms)
-    m = pattern.search(text) if pattern else None
-    begin = 0 if m is None else max(0, m.start() - width // 5)
-    if begin:
-        space = text.find(" ", begin)
-        begin = space + 1 if 0 <= space < begin + 30 else begin
-    end = min(len(text), begin + width)
-    if end < len(text):
-        space = text.rfind(" ", begin, end)
-        end = space if space > begin + width // 2 else end
-    return ("… " if begin else "") + text[begin:end].strip() + (" …" if end < len(text) else "")
-
-
 def _empty_section(anchor: str, title: str, message: str) -> str:
     return f'<section id="{anchor}"><h2>{esc(title)}</h2><p class="empty">{esc(message)}</p></section>'
 
@@ -209,7 +192,7 @@ def _where(p: dict[str, Any]) -> str:
 
 
 def _passage(p: dict[str, Any], terms: Sequence[str], extra: str = "") -> str:
-    text = excerpt(_clean(str(p.get("text", ""))), terms)
+    text = excerpt(_clean(str(p.get("text", ""))), terms, PASSAGE_CHARS)
     return f'<div class="passage">{_where(p)}<p>{highlight(text, terms)}</p>{extra}</div>'
 
 

@@ -181,19 +181,26 @@ def highlighted(text: str, terms: Sequence[str], style: str = "bold yellow") -> 
     return out
 
 
+def excerpt(text: str, terms: Sequence[str], width: int = 320) -> str:
+    """At most about ``width`` characters of ``text``, from a little before its first term, cut at spaces."""
+    if len(text) <= width * 1.25:
+        return text
+    pattern = terms_pattern(terms)
+    m = pattern.search(text) if pattern else None
+    begin = 0 if m is None else max(0, m.start() - width // 5)
+    if begin:
+        space = text.find(" ", begin)
+        begin = space + 1 if 0 <= space < begin + 30 else begin
+    end = min(len(text), begin + width)
+    if end < len(text):
+        space = text.rfind(" ", begin, end)
+        end = space if space > begin + width // 2 else end
+    return ("… " if begin else "") + text[begin:end].strip() + (" …" if end < len(text) else "")
+
+
 def snippet(raw: str, terms: Sequence[str], width: int = 320) -> Text:
-    """The clean passage around its first query term, at most ``width`` characters, highlighted."""
-    plain = to_plain(raw)
-    if len(plain) > width:
-        pattern = terms_pattern(terms)
-        m = pattern.search(plain) if pattern else None
-        begin = 0 if m is None else max(0, m.start() - width // 4)
-        if begin:
-            space = plain.find(" ", begin)
-            begin = space + 1 if 0 <= space < begin + 20 else begin
-        piece = plain[begin : begin + width]
-        plain = ("… " if begin else "") + piece.rstrip() + " …"
-    return highlighted(plain, terms)
+    """The clean passage around its first query term, at most about ``width`` characters, highlighted."""
+    return highlighted(excerpt(to_plain(raw), terms, width), terms)
 
 
 def latency_line(embed_ms: float, search_ms: float, total_ms: float) -> str:
