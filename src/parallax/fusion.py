@@ -14,7 +14,9 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class FusionConfig:
     method: str = "convex"  # "convex" or "rrf"
-    alpha: float = 0.5  # convex: weight of the dense scores
+    # convex: weight of the dense scores. 0.7 is within 0.006 nDCG@10 of the best on SciFact's train
+    # queries (0.6) and within 0.015 of the best on the seeds' labelled queries (0.9); see the README.
+    alpha: float = 0.7
     rrf_k: int = 60
     depth: int = 100  # candidates taken from each ranking
 
