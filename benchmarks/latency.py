@@ -76,6 +76,22 @@ def warm(backend: str, n: int) -> dict[str, dict[str, float]]:
     return modes
 
 
+def batch_throughput() -> dict[str, float]:
+    """Corpus embedding speed (texts per second) of each backend on the seeds' chunk texts."""
+    from parallax.api import open_index
+    from parallax.embed import get_embedder
+
+    texts = [c.embed_text for c in open_index(None).all_chunks()]
+    out = {}
+    for backend in ("onnx", "torch"):
+        embedder = get_embedder(backend=backend)
+        embedder.embed(texts[:8])  # load and warm up
+        t0 = time.perf_counter()
+        embedder.embed(texts)
+        out[backend] = round(len(texts) / (time.perf_counter() - t0), 2)
+    return out
+
+
 def int8_quality() -> dict[str, dict[str, float]]:
     from parallax.bench import bench_seeds
     from parallax.onnx_embed import OnnxEmbedder
@@ -112,6 +128,7 @@ def main() -> None:
         if Path("/usr/bin/time").exists()
     }
     warm_lat = {b: warm(b, args.warm_queries) for b in ("onnx", "torch")}
+    batch = batch_throughput()
     result = {
         "command": ("python benchmarks/latency.py " + " ".join(sys.argv[1:])).strip(),
         "environment": __import__("parallax.bench", fromlist=["environment"]).environment(),
@@ -121,6 +138,7 @@ def main() -> None:
         "cold_speedup_onnx_vs_torch": round(medians["torch"] / medians["onnx"], 2),
         "peak_rss_kib": rss,
         "warm_ms": warm_lat,
+        "batch_texts_per_second": batch,
     }
     if args.int8:
         result["int8_vs_float32_seeds_dense"] = int8_quality()
@@ -139,6 +157,7 @@ def main() -> None:
                 f"warm {b:<5} {mode:<6} p50/p95/p99 ms: embed {lat['embed']['p50']}/{lat['embed']['p95']}/"
                 f"{lat['embed']['p99']}  total {lat['total']['p50']}/{lat['total']['p95']}/{lat['total']['p99']}"
             )
+    print("corpus embedding, seeds chunks, texts/s: " + ", ".join(f"{b} {v}" for b, v in batch.items()))
     if args.int8:
         q = result["int8_vs_float32_seeds_dense"]
         print("seeds dense nDCG@10: " + ", ".join(f"{k} {v['ndcg@10']:.4f}" for k, v in q.items()))
