@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -40,14 +39,11 @@ QUERIES = [
 ]
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def timed(cmd: list[str], env: dict[str, str]) -> float:
+    """Wall seconds of one child process (peak memory is measured separately, by ``rss_of``)."""
     t0 = time.perf_counter()
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before)
+    return time.perf_counter() - t0
 
 
 def rss_of(cmd: list[str], env: dict[str, str]) -> int:
@@ -118,9 +114,9 @@ def main() -> None:
     query = ["search", "Will Japan become a member of NATO?", "--json"]
     cold: dict[str, list[float]] = {"onnx": [], "torch": [], "help": []}
     for _ in range(args.runs):  # interleaved, so that machine noise hits every variant alike
-        cold["onnx"].append(timed([PARALLAX, *query], {**env, "PARALLAX_BACKEND": "onnx"})[0])
-        cold["torch"].append(timed([PARALLAX, *query], {**env, "PARALLAX_BACKEND": "torch"})[0])
-        cold["help"].append(timed([PARALLAX, "--help"], env)[0])
+        cold["onnx"].append(timed([PARALLAX, *query], {**env, "PARALLAX_BACKEND": "onnx"}))
+        cold["torch"].append(timed([PARALLAX, *query], {**env, "PARALLAX_BACKEND": "torch"}))
+        cold["help"].append(timed([PARALLAX, "--help"], env))
     medians = {k: statistics.median(v) for k, v in cold.items()}
     rss = {
         b: rss_of([PARALLAX, *query], {**env, "PARALLAX_BACKEND": b})

@@ -87,17 +87,9 @@ def lean_report(
             enc.embed([q])
             t.append((time.perf_counter() - t0) * 1000)
         index.manifest.dense.update(chunk_weight=1.0, sentence_weight=0.0)
-        run = {
-            qid: _maxp(Searcher(index, enc).search(text, k=300, mode="dense").hits)
-            for qid, text in sorted(test.queries.items())
-        }
-        dense = score(test.qrels, run)["ndcg@10"]
+        dense = score(test.qrels, run_queries(Searcher(index, enc), test.queries, "dense")[0])["ndcg@10"]
         index.manifest.dense.update(chunk_weight=1 - sw, sentence_weight=sw)
-        run = {
-            qid: _maxp(Searcher(index, enc, fusion).search(text, k=300, mode="hybrid").hits)
-            for qid, text in sorted(test.queries.items())
-        }
-        hybrid = score(test.qrels, run)["ndcg@10"]
+        hybrid = score(test.qrels, run_queries(Searcher(index, enc, fusion), test.queries, "hybrid")[0])["ndcg@10"]
         p50 = percentiles(t)["p50"]
         rows.append({"encoder": name, "dense_ndcg@10": dense, "hybrid_ndcg@10": hybrid, "embed_p50_ms": p50})
     for row in rows:

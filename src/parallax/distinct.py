@@ -15,6 +15,12 @@ import numpy as np
 from .render import STOPWORDS
 
 
+def class_weights(tf: np.ndarray, words_per_class: np.ndarray, avg_words: float) -> np.ndarray:
+    """c-TF-IDF weights (classes x terms) from term counts per class: the formula above."""
+    freq = tf.sum(axis=0)
+    return tf / np.maximum(words_per_class, 1.0)[:, None] * np.log1p(avg_words / np.maximum(freq, 1.0))[None, :]
+
+
 def _stem_set(terms: Iterable[str]) -> set[str]:
     return {t.lower()[:5] for term in terms for t in term.split()}
 
@@ -45,9 +51,7 @@ def c_tf_idf(docs: Mapping[str, str], top: int = 6, exclude: Sequence[str] = ())
     tf = np.asarray(counts.toarray(), dtype=float)
     unigram = np.array([" " not in t for t in terms])
     words_per_class = tf[:, unigram].sum(axis=1)
-    avg = max(float(words_per_class.mean()), 1.0)
-    freq = tf.sum(axis=0)
-    weights = tf / np.maximum(words_per_class, 1.0)[:, None] * np.log1p(avg / np.maximum(freq, 1.0))[None, :]
+    weights = class_weights(tf, words_per_class, max(float(words_per_class.mean()), 1.0))
     skip = _stem_set(exclude)
     for row, name in enumerate(names):
         chosen: list[str] = []

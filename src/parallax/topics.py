@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .corpus import to_plain
+from .distinct import class_weights
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -321,9 +322,7 @@ def _ctfidf(texts: list[str], labels: np.ndarray, classes: list[int]) -> tuple[n
     except ValueError:  # no term survives (empty or stop-word-only corpus)
         return np.zeros((len(classes), 0)), np.array([], dtype=object)
     tf = np.vstack([np.asarray(counts[labels == c].sum(axis=0)).ravel() for c in classes]).astype(np.float64)
-    avg_words = tf.sum() / max(len(classes), 1)
-    idf = np.log(1.0 + avg_words / np.maximum(tf.sum(axis=0), 1.0))
-    weights = tf / np.maximum(tf.sum(axis=1, keepdims=True), 1.0) * idf
+    weights = class_weights(tf, tf.sum(axis=1), tf.sum() / max(len(classes), 1))
     return weights, np.asarray(vectorizer.get_feature_names_out(), dtype=object)
 
 
