@@ -2,13 +2,18 @@
 
 Measures, on the seeds index:
 - cold wall time of `parallax search` for the lean ONNX path and the sentence-transformers path
-  (PARALLAX_BACKEND=torch), median of --runs each, alternating the two so drift hits both alike;
+  (PARALLAX_BACKEND=torch), median of --runs each, alternating them so drift hits all alike; the
+  default text output for both, and the lean path with --json as well;
 - `parallax --help`;
-- warm per-query latency p50/p95/p99 (embed, search, total) for each backend, in one process;
+- warm per-query latency p50/p95/p99 (embed, search, total) for each backend (float32 and int8
+  ONNX, torch), in one process;
 - peak memory (RSS) of a cold search for each backend;
+- the model alone (onnxruntime session, no tokenising or search) by query length in word pieces,
+  float32 and int8: the floor under any warm query on this machine;
 - optionally int8 vs float32 quality on the seeds' labelled queries (--int8).
 
-Writes benchmarks/results/latency.json and prints the ratios.
+Writes benchmarks/results/latency.json and prints the ratios. The package is byte-compiled first,
+as `pip install` and `make install` leave it, so that no run pays for compiling Python sources.
 
     .venv/bin/python benchmarks/latency.py --runs 7
 """
@@ -16,6 +21,7 @@ Writes benchmarks/results/latency.json and prints the ratios.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -88,6 +94,31 @@ def batch_throughput() -> dict[str, float]:
     return out
 
 
+def model_floor(lengths: tuple[int, ...] = (1, 2, 4, 8, 12, 16, 32), runs: int = 50) -> dict[str, dict[str, float]]:
+    """Median ms of one ONNX forward pass for a query of n word pieces (plus [CLS] and [SEP])."""
+    import numpy as np
+
+    from parallax.onnx_embed import OnnxEmbedder
+
+    out: dict[str, dict[str, float]] = {}
+    for name, int8 in (("float32", False), ("int8", True)):
+        emb = OnnxEmbedder(int8=int8)
+        emb.load()
+        out[name] = {}
+        for n in lengths:
+            ids = np.full((1, n + 2), 1000, dtype=np.int64)
+            mask = np.ones_like(ids)
+            for _ in range(5):
+                emb._run(ids, mask)
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                emb._run(ids, mask)
+                times.append((time.perf_counter() - t0) * 1000)
+            out[name][str(n)] = round(statistics.median(times), 3)
+    return out
+
+
 def int8_quality() -> dict[str, dict[str, float]]:
     from parallax.bench import bench_seeds
     from parallax.onnx_embed import OnnxEmbedder
@@ -108,13 +139,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latency.json")
     args = parser.parse_args()
 
+    import parallax
+
+    compileall.compile_dir(str(Path(parallax.__file__).parent), quiet=1)
     env = {**os.environ}
     env.pop("PARALLAX_BACKEND", None)
     subprocess.run([PARALLAX, "search", "warm up the seeds index"], env=env, check=True, capture_output=True)
-    query = ["search", "Will Japan become a member of NATO?", "--json"]
-    cold: dict[str, list[float]] = {"onnx": [], "torch": [], "help": []}
+    query = ["search", "Will Japan become a member of NATO?"]
+    cold: dict[str, list[float]] = {"onnx": [], "onnx_json": [], "torch": [], "help": []}
     for _ in range(args.runs):  # interleaved, so that machine noise hits every variant alike
         cold["onnx"].append(timed([PARALLAX, *query], {**env, "PARALLAX_BACKEND": "onnx"}))
+        cold["onnx_json"].append(timed([PARALLAX, *query, "--json"], {**env, "PARALLAX_BACKEND": "onnx"}))
         cold["torch"].append(timed([PARALLAX, *query], {**env, "PARALLAX_BACKEND": "torch"}))
         cold["help"].append(timed([PARALLAX, "--help"], env))
     medians = {k: statistics.median(v) for k, v in cold.items()}
@@ -123,8 +158,9 @@ def main() -> None:
         for b in ("onnx", "torch")
         if Path("/usr/bin/time").exists()
     }
-    warm_lat = {b: warm(b, args.warm_queries) for b in ("onnx", "torch")}
+    warm_lat = {b: warm(b, args.warm_queries) for b in ("onnx", "onnx-int8", "torch")}
     batch = batch_throughput()
+    floor = model_floor()
     result = {
         "command": ("python benchmarks/latency.py " + " ".join(sys.argv[1:])).strip(),
         "environment": __import__("parallax.bench", fromlist=["environment"]).environment(),
@@ -135,6 +171,7 @@ def main() -> None:
         "peak_rss_kib": rss,
         "warm_ms": warm_lat,
         "batch_texts_per_second": batch,
+        "model_forward_ms_by_word_pieces": floor,
     }
     if args.int8:
         result["int8_vs_float32_seeds_dense"] = int8_quality()
@@ -142,7 +179,8 @@ def main() -> None:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(
         f"cold `parallax search` median of {args.runs}: onnx {medians['onnx']:.3f} s, "
-        f"torch {medians['torch']:.3f} s -> {medians['torch'] / medians['onnx']:.1f}x faster"
+        f"torch {medians['torch']:.3f} s -> {medians['torch'] / medians['onnx']:.1f}x faster; "
+        f"onnx with --json {medians['onnx_json']:.3f} s"
     )
     print(f"`parallax --help` median: {medians['help']:.3f} s")
     if rss:
@@ -150,10 +188,12 @@ def main() -> None:
     for b, modes in warm_lat.items():
         for mode, lat in modes.items():
             print(
-                f"warm {b:<5} {mode:<6} p50/p95/p99 ms: embed {lat['embed']['p50']}/{lat['embed']['p95']}/"
+                f"warm {b:<9} {mode:<6} p50/p95/p99 ms: embed {lat['embed']['p50']}/{lat['embed']['p95']}/"
                 f"{lat['embed']['p99']}  total {lat['total']['p50']}/{lat['total']['p95']}/{lat['total']['p99']}"
             )
     print("corpus embedding, seeds chunks, texts/s: " + ", ".join(f"{b} {v}" for b, v in batch.items()))
+    for name, by_n in floor.items():
+        print(f"model alone, {name}, ms by query word pieces: " + ", ".join(f"{n}: {v}" for n, v in by_n.items()))
     if args.int8:
         q = result["int8_vs_float32_seeds_dense"]
         print("seeds dense nDCG@10: " + ", ".join(f"{k} {v['ndcg@10']:.4f}" for k, v in q.items()))

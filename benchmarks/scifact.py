@@ -66,7 +66,6 @@ def lean_report(
     sw: float,
     bm25: BM25Config,
     fusion: FusionConfig,
-    evaluate: Any,
 ) -> dict[str, Any]:
     import numpy as np
 
@@ -107,6 +106,38 @@ def lean_report(
     }
 
 
+def lean_only(args: Any, index: Index, embedder: Any, test: Any, texts: list[str]) -> None:
+    """The lean query path check alone, on a kept index, with the settings an earlier full run chose."""
+    chosen = json.loads(args.lean_only.read_text(encoding="utf-8"))["chosen"]
+    bm25 = BM25Config(**{k: v for k, v in chosen["bm25"].items() if k in BM25Config.__dataclass_fields__})
+    fusion = FusionConfig(
+        **{k: v for k, v in chosen["fusion"].items() if k in FusionConfig.__dataclass_fields__}  # type: ignore[arg-type]
+    )
+    index._bm25 = BM25Index.build(texts, bm25)
+    lean = lean_report(index, embedder, test, texts, chosen["sentence_weight"], bm25, fusion)
+    result = {
+        "command": ("python benchmarks/scifact.py " + " ".join(sys.argv[1:])).strip(),
+        "environment": environment(),
+        "chosen": chosen,
+        "lean_query_path": lean,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print_lean(lean)
+
+
+def print_lean(lean: dict[str, Any]) -> None:
+    print("\nquery encoder on the same index (test nDCG@10, dense chunk vectors / tuned hybrid; embed p50 ms):")
+    for row in lean["encoders"]:
+        print(
+            f"  {row['encoder']:<22} {row['dense_ndcg@10']:.4f} / {row['hybrid_ndcg@10']:.4f}"
+            f"   delta vs reference {row['dense_delta']:+.4f} / {row['hybrid_delta']:+.4f}"
+            f"   embed p50 {row['embed_p50_ms']:.2f} ms"
+        )
+    cos = lean["corpus_vectors_onnx_vs_reference"]
+    print(f"  ONNX corpus vectors vs reference, {cos['n']} chunks: cosine min {cos['min']:.5f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA)
@@ -114,7 +145,16 @@ def main() -> None:
     parser.add_argument("--limit-queries", type=int)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "scifact.json")
     parser.add_argument("--index-dir", type=Path, help="reuse or keep the built index here")
+    parser.add_argument(
+        "--lean-only",
+        type=Path,
+        metavar="RESULTS",
+        help="only re-check the lean query path on the index in --index-dir, with the settings chosen in "
+        "RESULTS (an earlier scifact.json); writes --out",
+    )
     args = parser.parse_args()
+    if args.lean_only and not (args.index_dir and (args.index_dir / "manifest.json").exists()):
+        parser.error("--lean-only needs --index-dir with a built SciFact index")
 
     train = subset(load_beir(args.data, "train"), args.limit_queries, None)
     test = subset(load_beir(args.data, "test"), args.limit_queries, args.sample_docs)
@@ -143,6 +183,9 @@ def main() -> None:
         flush=True,
     )
     texts = [c.embed_text for c in index.all_chunks()]
+    if args.lean_only:
+        lean_only(args, index, embedder, test, texts)
+        return
 
     def evaluate(
         ds: Any, mode: str, sw: float, bm25: BM25Config, fusion: FusionConfig
@@ -207,7 +250,7 @@ def main() -> None:
 
     # 3. The lean query path (issue 5): the same index, queries through ONNX float32 and int8 against
     # the sentence-transformers reference; and ONNX corpus vectors against the stored reference ones.
-    lean = lean_report(index, embedder, test, texts, best_sw, best_bm25, best_fusion, evaluate)
+    lean = lean_report(index, embedder, test, texts, best_sw, best_bm25, best_fusion)
 
     result = {
         "command": ("python benchmarks/scifact.py " + " ".join(sys.argv[1:])).strip(),
@@ -230,15 +273,7 @@ def main() -> None:
             + "".join(f"{row['metrics'][m]:>11.3f}" for m in METRICS)
             + f"{row['latency_ms']['total']['p50']:>14.1f}"
         )
-    print("\nquery encoder on the same index (test nDCG@10, dense chunk vectors / tuned hybrid; embed p50 ms):")
-    for row in lean["encoders"]:
-        print(
-            f"  {row['encoder']:<22} {row['dense_ndcg@10']:.4f} / {row['hybrid_ndcg@10']:.4f}"
-            f"   delta vs reference {row['dense_delta']:+.4f}   embed p50 {row['embed_p50_ms']:.2f} ms"
-        )
-    cos = lean["corpus_vectors_onnx_vs_reference"]
-    print(f"  ONNX corpus vectors vs reference, {cos['n']} chunks: cosine min {cos['min']:.5f}")
-    print("\npublished nDCG@10: " + "; ".join(f"{k} {v:.3f}" for k, v in PUBLISHED.items()))
+    print_lean(lean)
 
 
 if __name__ == "__main__":

@@ -92,3 +92,16 @@ def test_search_and_info_do_not_import_torch(lean_home: Path, lean: object) -> N
         out = subprocess.run([sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True)
         assert "HEAVY=\n" in out.stderr + "\n", (args, out.stderr[-500:])
         json.loads(out.stdout.strip().splitlines()[-1] if args[0] == "search" else out.stdout)
+
+
+def test_int8_encoder_stays_close_to_float32(lean: object, lean_home: Path) -> None:
+    """The optional int8 model (PARALLAX_BACKEND=onnx-int8) is a separate cached file with nearby vectors."""
+    from parallax.onnx_embed import INT8_FILE, OnnxEmbedder, cache_dir
+
+    int8 = OnnxEmbedder(int8=True)
+    texts = [*QUERIES, "Japan’s defence budget will reach 2% of GDP by 2027.", "🙂 émoji and نص عربي"]
+    a, b = int8.embed(texts), lean.embed(texts)  # type: ignore[attr-defined]
+    assert (cache_dir() / INT8_FILE).is_file()
+    cos = (a * b).sum(axis=1)
+    assert cos.min() >= 0.97, float(cos.min())
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)

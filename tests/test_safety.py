@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from parallax import index as index_module
+from parallax.chunk import ChunkerConfig
 from parallax.cli import app
 from parallax.corpus import load_corpus
 from parallax.embed import FakeEmbedder
@@ -149,7 +150,7 @@ def test_killed_build_leaves_a_whole_index(
     old_rows = rows(Index.load(fake_index))
     (small_corpus / "cats.txt").write_text("Cats climb trees. Cats chase mice at dusk.", encoding="utf-8")
     reference = tmp_path / "reference"
-    build_index(load_corpus([small_corpus]), FakeEmbedder(dim=64), reference, index_module.ChunkerConfig(max_tokens=32))
+    build_index(load_corpus([small_corpus]), FakeEmbedder(dim=64), reference, ChunkerConfig(max_tokens=32))
     new_rows = rows(Index.load(reference))
     proc = subprocess.run(
         [sys.executable, "-c", CRASH, str(small_corpus), str(fake_index), point], capture_output=True, text=True

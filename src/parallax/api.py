@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .chunk import ChunkerConfig
-from .corpus import DEFAULT_MAX_FILE_MB, load_corpus
 from .embed import Embedder, default_model_id, get_embedder
 from .errors import InputError, ParallaxError
 from .index import MANIFEST_FILE, Index, Manifest, UpdateStats, update_index
-from .paths import indexes_dir, is_seeds_index, resolve_index, seeds_dir
+from .paths import DEFAULT_MAX_FILE_MB, indexes_dir, is_seeds_index, resolve_index, seeds_dir
+
+if TYPE_CHECKING:  # reading and chunking files is for builds; opening an index does not import them
+    from .chunk import ChunkerConfig
 
 ProgressFactory = Callable[[str], Callable[[int, int], None]]
 
@@ -49,6 +50,8 @@ def index_paths(
     if not paths:
         raise InputError(f"name the files or folders to index: parallax index PATH... --index {dest}")
     if config is None and (max_tokens is not None or overlap is not None):
+        from .chunk import ChunkerConfig
+
         base = recorded_chunker(dest) or ChunkerConfig()
         try:
             config = ChunkerConfig(
@@ -58,6 +61,8 @@ def index_paths(
             )
         except ValueError as exc:
             raise InputError(str(exc)) from None
+    from .corpus import load_corpus
+
     corpus = load_corpus(paths, max_file_mb=max_file_mb)  # fails before anything on disk is touched
     embedder = embedder or get_embedder()
     stats = update_index(
@@ -83,6 +88,8 @@ def _manifest_at(dest: Path) -> Manifest | None:
 def recorded_chunker(dest: Path) -> ChunkerConfig | None:
     """The chunker settings an existing index was built with, if its manifest can be read."""
     manifest = _manifest_at(dest)
+    from .chunk import ChunkerConfig
+
     return ChunkerConfig.from_dict(manifest.chunker) if manifest else None
 
 
@@ -110,6 +117,8 @@ def open_index(
     if is_seeds_index(path) and not (path / "manifest.json").exists():
         progress = on_first_build(path) if on_first_build else None
         # Another process building the seeds at the same moment is waited for; its result is then reused.
+        from .corpus import load_corpus
+
         update_index(
             load_corpus([seeds_dir()]),
             get_embedder(model_id),

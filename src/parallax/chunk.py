@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
-from .corpus import Document, content_blocks, to_plain
+from .corpus import Document, content_blocks
+from .markup import to_plain
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -262,62 +263,52 @@ def search(
     result = searcher.search(query, k=k, sources=sources, mode=mode)
     if as_json:
         for note in result.notes:
-            _stderr().print(f"[yellow]note:[/] {note}")
+            print(f"note: {note}", file=sys.stderr)
         print(_result_json(result))
         return
-    from rich.console import Console
-
-    from .render import latency_line, results_table
+    from .render_search import Style, format_hits, latency_line, wants_color, width_of
 
     short = {d.source: d.short_id for d in searcher.index.manifest.documents}
-    console = Console()
-    if not result.hits:
-        console.print("No passages found.")
-    else:
-        console.print(results_table(query, result.hits, short, show_found_by=result.mode == "hybrid"))
-    lat = result.latency
-    err = _stderr()
+    out = Style(wants_color(sys.stdout))
+    print(format_hits(query, result.hits, short, out, width_of(sys.stdout), show_found_by=result.mode == "hybrid"))
+    err = Style(wants_color(sys.stderr))
     for note in result.notes:
-        err.print(f"[yellow]note:[/] {note}")
-    err.print(
-        f"[dim]{len(result.hits)} results · {result.mode} · {latency_line(lat.embed_ms, lat.search_ms, lat.total_ms)}"
-        f" · model load {searcher.load_ms:.0f} ms[/]"
+        print(err("note:", "yellow"), note, file=sys.stderr)
+    lat = result.latency
+    status = (
+        f"{len(result.hits)} results · {result.mode} · {latency_line(lat.embed_ms, lat.search_ms, lat.total_ms)}"
+        f" · model load {searcher.load_ms:.0f} ms"
     )
+    print(err(status, "dim"), file=sys.stderr)
 
 
 @app.command()
 @handles_errors
 def shell(index: IndexOpt = None) -> None:
     """An interactive prompt that keeps the model and index loaded; shows per-query latency."""
-    import sys
-
-    from rich.console import Console
-
     from .embed import get_embedder
-    from .render import latency_line, results_table
+    from .render_search import Style, format_hits, latency_line, wants_color, width_of
     from .search import Searcher, SearchResult
     from .shell import HELP, prompt_lines, run_shell
 
     searcher = Searcher(_open_index(index), get_embedder())
     searcher.search("warm up", k=1)  # load the model and BM25 arrays before the first real query
     short = {d.source: d.short_id for d in searcher.index.manifest.documents}
-    console = Console()
+    style = Style(wants_color(sys.stdout))
 
     def show(result: object) -> None:
         assert isinstance(result, SearchResult)
-        if result.hits:
-            console.print(results_table(result.query, result.hits, short, show_found_by=result.mode == "hybrid"))
-        else:
-            console.print("No passages found.")
+        hybrid = result.mode == "hybrid"
+        print(format_hits(result.query, result.hits, short, style, width_of(sys.stdout), show_found_by=hybrid))
         lat = result.latency
         timing = latency_line(lat.embed_ms, lat.search_ms, lat.total_ms)
-        console.print(f"[dim]{len(result.hits)} results · {result.mode} · {timing}[/]")
+        print(style(f"{len(result.hits)} results · {result.mode} · {timing}", "dim"), flush=True)
 
     interactive = sys.stdin.isatty()
     if interactive:
-        console.print(f"[dim]{searcher.index.path} · model loaded in {searcher.load_ms:.0f} ms · {HELP}[/]")
+        print(style(f"{searcher.index.path} · model loaded in {searcher.load_ms:.0f} ms · {HELP}", "dim"))
     lines = prompt_lines() if interactive else (ln for ln in sys.stdin)
-    run_shell(searcher, lines, show, lambda msg: console.print(msg, markup=False, highlight=False, soft_wrap=True))
+    run_shell(searcher, lines, show, lambda msg: print(msg, flush=True))
 
 
 @app.command()

@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from .corpus import to_plain
 from .coverage import SENTENCE_LEVEL as ON_TOPIC
 from .coverage import CoverageFeatures, Verdict, decide, features, sentence_scores
 from .distinct import c_tf_idf
@@ -36,9 +35,10 @@ from .embed import Embedder
 from .facts import Facts, extract_facts
 from .index import Index
 from .lexical import tokenize
+from .markup import to_plain
 from .query import parse_query
-from .render import query_terms
 from .search import Searcher
+from .terms import query_terms
 
 MAX_TOPIC_SENTENCES = 8  # per source, for the cross-source view
 POINT_SIMILARITY = 0.6  # sentences closer than this (cosine) make the same point

@@ -17,10 +17,8 @@ explicitly.
 
 from __future__ import annotations
 
-import bisect
 import codecs
 import hashlib
-import html
 import io
 import json
 import os
@@ -32,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CorpusError
-
-DEFAULT_MAX_FILE_MB = 50.0
+from .markup import to_plain
+from .pages import page_at
+from .paths import DEFAULT_MAX_FILE_MB
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 METADATA_FILE = "sources.json"
@@ -62,13 +61,6 @@ class Document:
         return page_at(self.pages, offset)
 
 
-def page_at(pages: Sequence[int], offset: int) -> int | None:
-    """The 1-based page whose start is the last one at or before ``offset`` (None without pages)."""
-    if not pages:
-        return None
-    return max(1, bisect.bisect_right(pages, offset))
-
-
 @dataclass(frozen=True)
 class Block:
     """A span of a document that carries prose (a paragraph, a heading, a list item)."""
@@ -76,26 +68,6 @@ class Block:
     start: int
     end: int
     heading: bool = False
-
-
-# --------------------------------------------------------------------------------------------
-# Cleaning: from an exact slice of the original to the text that is embedded.
-
-_FOOTNOTE_REF = re.compile(r"<sup>[^<]{0,12}</sup>")
-_TAG = re.compile(r"<[^>]{0,2000}>")
-_MD_MARK = re.compile(r"(^|\s)#{1,6}\s+|\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)|`")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_WS = re.compile(r"\s+")
-
-
-def to_plain(raw: str) -> str:
-    """Clean text for embedding and matching: no footnote markers, tags, entities or markdown marks."""
-    text = _FOOTNOTE_REF.sub("", raw)
-    text = _MD_LINK.sub(r"\1", text)
-    text = _TAG.sub(" ", text)
-    text = html.unescape(text)
-    text = _MD_MARK.sub(lambda m: m.group(1) or "", text)
-    return _WS.sub(" ", text).strip()
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .render import STOPWORDS
+from .terms import STOPWORDS
 
 
 def class_weights(tf: np.ndarray, words_per_class: np.ndarray, avg_words: float) -> np.ndarray:

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .corpus import is_boilerplate, to_plain
-from .render import excerpt, terms_pattern
+from .corpus import is_boilerplate
+from .markup import to_plain
+from .terms import excerpt, terms_pattern
 
 PASSAGE_CHARS = 700  # longer passages (whole chunks) are shown from just before their first topic term
 

@@ -28,17 +28,21 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import __version__
-from .chunk import Chunk, ChunkerConfig, pack, sentence_units
-from .corpus import Corpus, Document, page_at
-from .embed import Embedder
 from .errors import CorruptIndexError, IndexBusyError, IndexMismatchError, IndexNotFoundError, InputError
+from .flatfile import FlatFileError, read_flat
 from .lexical import BM25Config, BM25Index
+from .pages import page_at
 from .query import normalise
+
+if TYPE_CHECKING:  # chunking and reading files are for builds; a query does not import them
+    from .chunk import Chunk, ChunkerConfig
+    from .corpus import Corpus, Document
+    from .embed import Embedder
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
@@ -484,6 +488,8 @@ def _reusable(
     settings given explicitly that differ from the index's rebuild it; with none given, the index's
     own settings are kept. Call with the lock held.
     """
+    from .chunk import ChunkerConfig
+
     _check_destination(dest)
     _recover(dest)
     if not (dest / MANIFEST_FILE).is_file() and not (dest.is_dir() and any(dest.iterdir())):
@@ -543,6 +549,8 @@ def update_index(
     ``progress(done, total)`` is called as texts are embedded. The model is loaded before the clock
     starts, so ``seconds`` is the indexing time proper.
     """
+    from .chunk import ChunkerConfig
+
     embedder.load()
     t0 = time.perf_counter()
     dest = Path(dest)
@@ -581,6 +589,8 @@ def _update(
     t0: float,
     stale: frozenset[str] = frozenset(),
 ) -> UpdateStats:
+    from .chunk import Chunk, pack, sentence_units
+
     if config.max_tokens > embedder.max_tokens:
         raise InputError(
             f"max_tokens {config.max_tokens} exceeds what {embedder.model_id} reads ({embedder.max_tokens})"
@@ -830,15 +840,20 @@ def _check_sizes(path: Path, manifest: Manifest) -> None:
 
 
 class Index:
-    """A loaded index: the FAISS vectors, the chunk store and the manifest."""
+    """A loaded index: the vectors (read from the FAISS files), the chunk store and the manifest."""
 
     def __init__(
-        self, path: Path, manifest: Manifest, faiss_index: Any, conn: sqlite3.Connection, sentences: Any = None
+        self,
+        path: Path,
+        manifest: Manifest,
+        vectors: np.ndarray,
+        conn: sqlite3.Connection,
+        sentences: np.ndarray | None = None,
     ) -> None:
         self.path = path
         self.manifest = manifest
-        self.faiss = faiss_index
-        self.sentence_faiss = sentences
+        self._vectors = vectors
+        self._sentence_vectors = sentences
         self._members: tuple[np.ndarray, np.ndarray] | None = None
         self._conn = conn
         self._texts: dict[int, tuple[str, str]] = {}  # doc id -> (source, text)
@@ -870,21 +885,15 @@ class Index:
                 f"vectors of different models cannot be compared, so rebuild with: {rebuild_hint(path)}"
             )
         _check_sizes(path, manifest)
-        import faiss
-
         faiss_path = path / FAISS_FILE
         try:
-            index = faiss.read_index(str(faiss_path))
-        except Exception as exc:  # faiss raises RuntimeError with a C++ trace
-            first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+            vectors = read_flat(faiss_path, manifest.dim, manifest.chunk_count)
+        except (OSError, FlatFileError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise CorruptIndexError(
-                f"{faiss_path} is missing or corrupt ({first}); rebuild with: {rebuild_hint(path)}"
+                f"{faiss_path} is missing or corrupt ({reason}); the manifest says {manifest.chunk_count} "
+                f"vectors of dim {manifest.dim}; rebuild with: {rebuild_hint(path)}"
             ) from None
-        if index.d != manifest.dim or index.ntotal != manifest.chunk_count:
-            raise CorruptIndexError(
-                f"{faiss_path} holds {index.ntotal} vectors of dim {index.d}, the manifest says "
-                f"{manifest.chunk_count} of dim {manifest.dim}; rebuild with: {rebuild_hint(path)}"
-            )
         store = path / STORE_FILE
         try:
             if not store.is_file():
@@ -910,12 +919,14 @@ class Index:
         if manifest.sentence_count:
             spath = path / SENTENCES_FILE
             try:
-                sentences = faiss.read_index(str(spath))
-            except Exception:
-                raise CorruptIndexError(f"{spath} is missing or corrupt; rebuild with: {rebuild_hint(path)}") from None
-            if sentences.ntotal != manifest.sentence_count or sentences.d != manifest.dim:
-                raise CorruptIndexError(f"{spath} does not match the manifest; rebuild with: {rebuild_hint(path)}")
-        loaded = cls(path, manifest, index, conn, sentences)
+                sentences = read_flat(spath, manifest.dim, manifest.sentence_count)
+            except (OSError, FlatFileError) as exc:
+                conn.close()
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                raise CorruptIndexError(
+                    f"{spath} is missing or corrupt ({reason}); rebuild with: {rebuild_hint(path)}"
+                ) from None
+        loaded = cls(path, manifest, vectors, conn, sentences)
         loaded._has_info = "info" in columns
         return loaded
 
@@ -925,21 +936,13 @@ class Index:
             self._bm25 = BM25Index.load(self.path)
         return self._bm25
 
-    @staticmethod
-    def _matrix(flat: Any) -> np.ndarray:
-        """The vectors a FAISS flat index holds, as a read-only (n, d) view without a copy."""
-        import faiss
-
-        if flat.ntotal == 0:
-            return np.zeros((0, flat.d), dtype=np.float32)
-        arr = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d)
-        return np.asarray(arr).reshape(flat.ntotal, flat.d)
-
     def chunk_matrix(self) -> np.ndarray:
-        return self._matrix(self.faiss)
+        """Every chunk's unit vector, one read-only row per chunk id."""
+        return self._vectors
 
     def sentence_matrix(self) -> np.ndarray | None:
-        return None if self.sentence_faiss is None else self._matrix(self.sentence_faiss)
+        """Every sentence's unit vector (rows in sentence-id order), or None for an index without them."""
+        return self._sentence_vectors
 
     def chunk_members(self) -> tuple[np.ndarray, np.ndarray]:
         """Sentences of each chunk in CSR form: chunk i owns ``ids[indptr[i]:indptr[i + 1]]``."""
@@ -1013,12 +1016,8 @@ class Index:
     def vectors(self, ids: Sequence[int] | None = None) -> np.ndarray:
         """Stored unit vectors (rows in chunk-id order, or for ``ids``)."""
         if ids is None:
-            return np.asarray(self.faiss.reconstruct_n(0, len(self)), dtype=np.float32)
-        return (
-            np.vstack([self.faiss.reconstruct(int(i)) for i in ids]).astype(np.float32)
-            if len(ids)
-            else np.zeros((0, self.manifest.dim), dtype=np.float32)
-        )
+            return self._vectors.copy()
+        return self._vectors[np.asarray(ids, dtype=np.int64)].copy()
 
     def document_info(self, source: str) -> dict[str, Any]:
         """What the store records about a document beyond its text: ``encoding`` and ``pages``."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+DEFAULT_MAX_FILE_MB = 50.0  # larger input files are refused from their size, before reading (--max-file-mb)
+
 SEEDS_INDEX_NAME = "seeds"
 
 

@@ -84,6 +84,17 @@ class SearchResult:
         }
 
 
+def _top(scores: np.ndarray, k: int, allowed: np.ndarray | None) -> dict[int, float]:
+    """The ``k`` best ids (among ``allowed``) with their scores, best first."""
+    if allowed is not None:
+        scores = np.where(allowed, scores, -np.inf)
+    k = min(k, int(np.isfinite(scores).sum()))
+    if k <= 0:
+        return {}
+    top = np.argpartition(-scores, k - 1)[:k]
+    return {int(i): float(scores[i]) for i in top[np.argsort(-scores[top], kind="stable")]}
+
+
 class Searcher:
     """Holds a loaded index and an embedder; answers queries in any mode."""
 
@@ -176,30 +187,12 @@ class Searcher:
         has = indptr[1:] > indptr[:-1]
         best[has] = np.maximum.reduceat(sent_sim[ids], indptr[:-1][has])
         best[~has] = chunk_sim[~has]
-        scores = wc * chunk_sim + ws * best
-        if allowed is not None:
-            scores = np.where(allowed, scores, -np.inf)
-        k = min(k, int(np.isfinite(scores).sum()))
-        if k <= 0:
-            return {}
-        top = np.argpartition(-scores, k - 1)[:k]
-        return {int(i): float(scores[i]) for i in top[np.argsort(-scores[top])]}
+        return _top(wc * chunk_sim + ws * best, k, allowed)
 
     def _flat(self, qvec: np.ndarray, k: int, allowed: np.ndarray | None) -> dict[int, float]:
-        import faiss
-
-        params = None
-        if allowed is not None:
-            ids = np.flatnonzero(allowed).astype(np.int64)
-            if len(ids) == 0:
-                return {}
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))  # type: ignore[call-arg]
-            k = min(k, len(ids))
-        k = min(k, len(self.index))
-        if k == 0:
-            return {}
-        scores, ids = self.index.faiss.search(qvec, k, params=params)
-        return {int(i): float(s) for s, i in zip(scores[0], ids[0]) if i >= 0}
+        """Exact inner-product search over the chunk vectors (what a FAISS IndexFlatIP computes)."""
+        scores = self.index.chunk_matrix() @ qvec[0]
+        return _top(scores, k, allowed)
 
     def _lexical(self, text: str, k: int, allowed: np.ndarray | None) -> dict[int, float]:
         ids, scores = self.index.bm25.search(text, k, allowed)

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .corpus import to_plain
 from .distinct import class_weights
 from .errors import InputError
+from .markup import to_plain
 
 if TYPE_CHECKING:
     from .index import Index
