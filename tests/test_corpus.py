@@ -118,3 +118,36 @@ def test_same_document_twice_is_loaded_once(tmp_path: Path) -> None:
     corpus = load_corpus([tmp_path, tmp_path / "a.txt"])
     assert len(corpus) == 1
     assert "duplicate" in corpus.skipped[0].reason
+
+
+def _nested(root: Path) -> Path:
+    for folder, text in (("2023", "Tea harvests fell in 2023."), ("2024", "Tea harvests rose in 2024.")):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "summary.txt").write_text(text, encoding="utf-8")
+    (root / "intro.txt").write_text("An introduction to tea.", encoding="utf-8")
+    return root
+
+
+def test_same_file_name_in_two_subfolders_are_two_documents(tmp_path: Path) -> None:
+    corpus = load_corpus([_nested(tmp_path / "reports")])
+    assert [d.source for d in corpus] == ["2023/summary.txt", "2024/summary.txt", "intro.txt"]
+    assert [d.short_id for d in corpus] == ["2023/summary", "2024/summary", "intro"]
+    assert not corpus.skipped
+
+
+def test_metadata_from_the_files_folder_or_by_relative_path(tmp_path: Path) -> None:
+    root = _nested(tmp_path / "reports")
+    (root / "2023" / "sources.json").write_text('{"summary.txt": {"title": "Harvest 2023"}}', encoding="utf-8")
+    (root / "sources.json").write_text('{"2024/summary.txt": {"id": "h24", "title": "Harvest 2024"}}', encoding="utf-8")
+    docs = {d.source: d for d in load_corpus([root])}
+    assert docs["2023/summary.txt"].title == "Harvest 2023"
+    assert (docs["2024/summary.txt"].title, docs["2024/summary.txt"].short_id) == ("Harvest 2024", "h24")
+
+
+def test_one_name_in_two_folders_given_is_an_error(tmp_path: Path) -> None:
+    for folder, text in (("a", "First text."), ("b", "Second text.")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "notes.txt").write_text(text, encoding="utf-8")
+    with pytest.raises(CorpusError, match="both notes.txt .* index their common parent folder"):
+        load_corpus([tmp_path / "a", tmp_path / "b"])
+    assert [d.source for d in load_corpus([tmp_path])] == ["a/notes.txt", "b/notes.txt"]

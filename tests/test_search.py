@@ -99,3 +99,22 @@ def test_quoted_phrase_is_in_every_hit(searcher: Searcher, mode: str) -> None:
 def test_unknown_mode(searcher: Searcher) -> None:
     with pytest.raises(InputError, match="unknown mode"):
         searcher.search("tea", mode="magic")
+
+
+def test_search_one_of_two_same_named_files(tmp_path: Path) -> None:
+    """Files sharing a name in different subfolders are separate sources that --source can pick."""
+    from parallax.corpus import load_corpus
+    from parallax.embed import FakeEmbedder
+    from parallax.index import Index, build_index
+    from parallax.search import Searcher
+
+    for folder, text in (("2023", "Tea harvests fell in 2023 after a drought."), ("2024", "Tea harvests rose.")):
+        (tmp_path / "r" / folder).mkdir(parents=True)
+        (tmp_path / "r" / folder / "summary.txt").write_text(text, encoding="utf-8")
+    embedder = FakeEmbedder(dim=64)
+    build_index(load_corpus([tmp_path / "r"]), embedder, tmp_path / "i")
+    searcher = Searcher(Index.load(tmp_path / "i"), embedder)
+    assert {h.source for h in searcher.search("tea harvests", k=5).hits} == {"2023/summary.txt", "2024/summary.txt"}
+    hits = searcher.search("tea harvests", k=5, sources=["2023/summary"]).hits
+    assert [h.source for h in hits] == ["2023/summary.txt"]
+    assert hits[0].text == "Tea harvests fell in 2023 after a drought."

@@ -181,7 +181,7 @@ def show_passage(index: Index, source: str, start: int, end: int, context: int =
     """
     matches = sorted(set(index.resolve_sources([source])))
     if len(matches) > 1:
-        raise InputError(f"{source!r} names {len(matches)} documents ({', '.join(matches)}); use the file name")
+        raise InputError(f"{source!r} names {len(matches)} documents ({', '.join(matches)}); name one of them")
     name = matches[0]
     text = index.document_text(name)
     if not 0 <= start < end <= len(text):

@@ -32,7 +32,7 @@ from typing import Any
 from .errors import CorpusError
 from .markup import to_plain
 from .pages import page_at
-from .paths import DEFAULT_MAX_FILE_MB
+from .paths import DEFAULT_MAX_FILE_MB, short_name
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 METADATA_FILE = "sources.json"
@@ -42,7 +42,7 @@ METADATA_FILE = "sources.json"
 class Document:
     """One source file: its original text and what is known about it."""
 
-    source: str  # file name, unique within a corpus
+    source: str  # path relative to the folder indexed (the file name for a file at its top), unique
     path: str
     title: str
     text: str
@@ -54,7 +54,7 @@ class Document:
 
     @property
     def short_id(self) -> str:
-        return self.meta.get("id") or Path(self.source).stem
+        return self.meta.get("id") or short_name(self.source)
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page that holds ``offset``, or None for a document without pages."""
@@ -498,8 +498,15 @@ def _check_size(path: Path, max_bytes: int | None) -> None:
         )
 
 
-def load_document(path: Path, meta: dict[str, str | None] | None = None, max_bytes: int | None = None) -> Document:
-    """Read one file into a ``Document``; ``SkipFile`` (a ``CorpusError``) says why it cannot be used."""
+def load_document(
+    path: Path,
+    meta: dict[str, str | None] | None = None,
+    max_bytes: int | None = None,
+    source: str | None = None,
+) -> Document:
+    """Read one file into a ``Document``; ``SkipFile`` (a ``CorpusError``) says why it cannot be used.
+
+    ``source`` is its id in the corpus (default: the file name)."""
     _check_size(path, max_bytes)
     fmt = _format_of(path)
     data = _read_bytes(path)
@@ -518,7 +525,7 @@ def load_document(path: Path, meta: dict[str, str | None] | None = None, max_byt
     meta = dict(meta or {})
     title = meta.get("title") or found_title or guess_title(text, "text" if fmt == "html" else fmt, path.stem)
     return Document(
-        source=path.name,
+        source=source or path.name,
         path=str(path.resolve()),
         title=title,
         text=text,
@@ -597,6 +604,11 @@ def load_corpus(paths: Sequence[Path], max_file_mb: float | None = DEFAULT_MAX_F
     of other types, empty, binary, unreadable and over-large files (``max_file_mb``, checked from the
     file size before reading; None or 0 for no limit) are skipped and listed with the reason. The
     same text twice (two paths, or two names) is indexed once and the copy listed as a duplicate.
+
+    Inside a folder a document's source id is its path relative to that folder (``2023/summary.pdf``),
+    so files with one name in different subfolders are distinct documents; a file at the folder's
+    top, or named explicitly, is known by its name. Metadata comes from ``sources.json`` in the
+    file's own folder (keyed by file name) or in the folder indexed (keyed by the relative path).
     """
     if not paths:
         raise CorpusError("no input paths given")
@@ -608,15 +620,19 @@ def load_corpus(paths: Sequence[Path], max_file_mb: float | None = DEFAULT_MAX_F
         if not root.exists():
             raise CorpusError(f"no such file or folder: {root}")
         if root.is_dir():
-            meta = load_metadata(root)
+            metadata = {root: load_metadata(root)}
             for path in _walk(root, skipped):
                 if path.name == METADATA_FILE:
                     continue
                 if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                     skipped.append(Skipped(str(path), f"unsupported type {path.suffix or '(none)'}", "unsupported"))
                     continue
+                rel = path.relative_to(root).as_posix()
+                if path.parent not in metadata:
+                    metadata[path.parent] = load_metadata(path.parent)
+                meta = metadata[path.parent].get(path.name) or metadata[root].get(rel)
                 try:
-                    documents.append(load_document(path, meta.get(path.name), max_bytes))
+                    documents.append(load_document(path, meta, max_bytes, source=rel))
                 except SkipFile as exc:
                     skipped.append(Skipped(str(path), str(exc), exc.kind))
         else:
@@ -625,15 +641,17 @@ def load_corpus(paths: Sequence[Path], max_file_mb: float | None = DEFAULT_MAX_F
                     f"{root}: unsupported file type {root.suffix or '(none)'}; "
                     f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
                 )
-            meta = load_metadata(root.parent)
-            documents.append(load_document(root, meta.get(root.name), max_bytes))
+            documents.append(load_document(root, load_metadata(root.parent).get(root.name), max_bytes))
     unique: list[Document] = []
     by_source: dict[str, Document] = {}
     by_hash: dict[str, Document] = {}
     for doc in documents:
         same_name = by_source.get(doc.source)
         if same_name is not None and same_name.sha256 != doc.sha256:
-            raise CorpusError(f"two different files are named {doc.source}; index them separately or rename one")
+            raise CorpusError(
+                f"two different files are both {doc.source} (one in each of two folders given); "
+                "index the folders separately, or index their common parent folder"
+            )
         first = same_name or by_hash.get(doc.sha256)
         if first is not None:
             what = "the same file" if first.path == doc.path else "the same text"

@@ -37,6 +37,7 @@ from .errors import CorruptIndexError, IndexBusyError, IndexMismatchError, Index
 from .flatfile import FlatFileError, read_flat
 from .lexical import BM25Config, BM25Index
 from .pages import page_at
+from .paths import short_name
 from .query import normalise
 
 if TYPE_CHECKING:  # chunking and reading files are for builds; a query does not import them
@@ -69,7 +70,7 @@ class DocumentRecord:
 
     @property
     def short_id(self) -> str:
-        return self.meta.get("id") or Path(self.source).stem
+        return self.meta.get("id") or short_name(self.source)
 
 
 @dataclass

@@ -53,3 +53,8 @@ def resolve_index(spec: str | Path | None, default_name: str = SEEDS_INDEX_NAME)
 
 def is_seeds_index(path: Path) -> bool:
     return path.resolve() == (indexes_dir() / SEEDS_INDEX_NAME).resolve()
+
+
+def short_name(source: str) -> str:
+    """A source id without its extension: ``nikkei.md`` -> ``nikkei``, ``2023/summary.pdf`` -> ``2023/summary``."""
+    return Path(source).with_suffix("").as_posix()
