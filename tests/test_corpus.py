@@ -151,3 +151,17 @@ def test_one_name_in_two_folders_given_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="both notes.txt .* index their common parent folder"):
         load_corpus([tmp_path / "a", tmp_path / "b"])
     assert [d.source for d in load_corpus([tmp_path])] == ["a/notes.txt", "b/notes.txt"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        ("if x < 5 and y > 3 then", "if x < 5 and y > 3 then"),
+        ("growth of <2% and >1% a year", "growth of <2% and >1% a year"),
+        ("a <b>bold</b> word", "a bold word"),
+        ("kept<!-- a comment -->text", "kept text"),
+        ('<a href="x">link</a> and <br/> break', "link and break"),
+    ],
+)
+def test_to_plain_removes_tags_not_comparisons(raw: str, plain: str) -> None:
+    assert to_plain(raw) == plain

@@ -9,7 +9,8 @@ import html
 import re
 
 _FOOTNOTE_REF = re.compile(r"<sup>[^<]{0,12}</sup>")
-_TAG = re.compile(r"<[^>]{0,2000}>")
+# A tag starts with a letter or "/" after "<" (or is a comment), so "x < 5 and y > 3" is left alone.
+_TAG = re.compile(r"<(?:/?[A-Za-z][^<>]{0,2000}|!--.{0,2000}?--)>", re.DOTALL)
 _MD_MARK = re.compile(r"(^|\s)#{1,6}\s+|\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)|`")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _WS = re.compile(r"\s+")
