@@ -239,3 +239,70 @@ def test_parse_span_allows_colons_in_names() -> None:
     assert parse_span("C:/docs/a.txt:3-9") == ("C:/docs/a.txt", 3, 9)
     with pytest.raises(InputError):
         parse_span("a.txt:3")
+
+
+def _count_extractions(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    calls = {"pdf": 0, "html": 0}
+    real_pdf, real_html = corpus_module._read_pdf, corpus_module.extract_html
+
+    def pdf(data: bytes, path: Path) -> tuple[str, tuple[int, ...], str | None]:
+        calls["pdf"] += 1
+        return real_pdf(data, path)
+
+    def html(raw: str) -> str:
+        calls["html"] += 1
+        return real_html(raw)
+
+    monkeypatch.setattr(corpus_module, "_read_pdf", pdf)
+    monkeypatch.setattr(corpus_module, "extract_html", html)
+    return calls
+
+
+def test_unchanged_html_and_pdf_are_not_extracted_again(
+    mixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parallax.api import index_paths
+
+    fake, dest = FakeEmbedder(dim=64), tmp_path / "idx"
+    index_paths([mixed], index=dest, embedder=fake)
+    before = Index.load(dest)
+    texts = {d.source: before.document_text(d.source) for d in before.manifest.documents}
+    titles = {d.source: d.title for d in before.manifest.documents}
+    calls = _count_extractions(monkeypatch)
+
+    _dest, stats = index_paths([mixed], index=dest, embedder=fake)
+    assert calls == {"pdf": 0, "html": 0}
+    assert not stats.written and stats.chunks_embedded == 0
+    after = Index.load(dest)
+    assert {d.source: after.document_text(d.source) for d in after.manifest.documents} == texts
+    assert {d.source: d.title for d in after.manifest.documents} == titles
+    assert after.page_of("iceland.pdf", len(texts["iceland.pdf"]) - 1) == 3
+
+    # New bytes are extracted; so is everything with --rebuild, or after the extractor changes.
+    (mixed / "iceland.pdf").write_bytes(make_pdf([*PAGES, ["A fourth page on puffins."]], title="Iceland notes"))
+    _dest, stats = index_paths([mixed], index=dest, embedder=fake)
+    assert calls == {"pdf": 1, "html": 0} and stats.updated == ["iceland.pdf"]
+    index_paths([mixed], index=dest, embedder=fake, rebuild=True)
+    assert calls == {"pdf": 2, "html": 1}
+    monkeypatch.setattr(corpus_module, "EXTRACTOR_VERSION", corpus_module.EXTRACTOR_VERSION + 1)
+    corpus_module.extractor_id.cache_clear()
+    try:
+        index_paths([mixed], index=dest, embedder=fake)
+    finally:
+        corpus_module.extractor_id.cache_clear()
+    assert calls == {"pdf": 3, "html": 2}
+
+
+def test_title_from_sources_json_still_applies_to_a_reused_extraction(
+    mixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parallax.api import index_paths
+
+    fake, dest = FakeEmbedder(dim=64), tmp_path / "idx"
+    index_paths([mixed], index=dest, embedder=fake)
+    (mixed / "sources.json").write_text('{"iceland.pdf": {"title": "Field notes", "id": "ice"}}', encoding="utf-8")
+    calls = _count_extractions(monkeypatch)
+    index_paths([mixed], index=dest, embedder=fake)
+    docs = {d.source: d for d in Index.load(dest).manifest.documents}
+    assert calls["pdf"] == 0
+    assert (docs["iceland.pdf"].title, docs["iceland.pdf"].short_id) == ("Field notes", "ice")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .embed import Embedder, default_model_id, get_embedder
 from .errors import InputError, ParallaxError
-from .index import MANIFEST_FILE, Index, Manifest, UpdateStats, update_index
+from .index import MANIFEST_FILE, Index, Manifest, UpdateStats, stored_extractions, update_index
 from .paths import DEFAULT_MAX_FILE_MB, indexes_dir, is_seeds_index, resolve_index, seeds_dir
 
 if TYPE_CHECKING:  # reading and chunking files is for builds; opening an index does not import them
@@ -63,7 +63,9 @@ def index_paths(
             raise InputError(str(exc)) from None
     from .corpus import load_corpus
 
-    corpus = load_corpus(paths, max_file_mb=max_file_mb)  # fails before anything on disk is touched
+    with stored_extractions(dest) as reuse:  # unchanged HTML and PDF files are not extracted again
+        # fails before anything on disk is touched
+        corpus = load_corpus(paths, max_file_mb=max_file_mb, reuse=None if rebuild else reuse)
     embedder = embedder or get_embedder()
     stats = update_index(
         corpus,

@@ -24,8 +24,9 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,9 @@ class Document:
     meta: dict[str, str | None] = field(default_factory=dict)
     pages: tuple[int, ...] = ()  # PDFs: the offset in ``text`` where each page starts
     encoding: str = "utf-8"  # how the file's bytes were decoded ("pdf" for extracted PDF text)
+    file_sha256: str = ""  # of the file's bytes (HTML and PDF: lets an update skip re-extracting them)
+    auto_title: str = ""  # the title found in the file or guessed from its text (``meta`` may override it)
+    extractor: str = ""  # HTML and PDF: ``extractor_id()`` of the code that extracted ``text``
 
     @property
     def short_id(self) -> str:
@@ -498,42 +502,91 @@ def _check_size(path: Path, max_bytes: int | None) -> None:
         )
 
 
+# --------------------------------------------------------------------------------------------
+# Extraction of HTML and PDF is the slow part of reading a folder (pypdf takes tens of ms a page), so
+# an index keeps what it extracted with the hash of the file's bytes, and an update reuses it for
+# files whose bytes have not changed.
+
+EXTRACTOR_VERSION = 1  # bump when the HTML or PDF extraction code changes: stored extractions are redone
+EXTRACTED_FORMATS = ("html", "pdf")
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What extracting an HTML or PDF file gave, as an index stores it."""
+
+    text: str
+    pages: tuple[int, ...]
+    auto_title: str
+    encoding: str
+
+
+Reuse = Callable[[str, str, str], Extraction | None]  # (source, file sha256, extractor id) -> stored
+
+
+@lru_cache(maxsize=1)
+def extractor_id() -> str:
+    """This code's extraction, with the versions of the libraries that do it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [f"parallax-extract {EXTRACTOR_VERSION}"]
+    for lib in ("pypdf", "trafilatura"):
+        try:
+            parts.append(f"{lib} {version(lib)}")
+        except PackageNotFoundError:
+            parts.append(f"{lib} none")
+    return "; ".join(parts)
+
+
 def load_document(
     path: Path,
     meta: dict[str, str | None] | None = None,
     max_bytes: int | None = None,
     source: str | None = None,
+    reuse: Reuse | None = None,
 ) -> Document:
     """Read one file into a ``Document``; ``SkipFile`` (a ``CorpusError``) says why it cannot be used.
 
-    ``source`` is its id in the corpus (default: the file name)."""
+    ``source`` is its id in the corpus (default: the file name). For HTML and PDF, ``reuse`` may
+    return what an index stored for the same source, bytes and extractor; it is used instead of
+    extracting again.
+    """
     _check_size(path, max_bytes)
     fmt = _format_of(path)
     data = _read_bytes(path)
-    pages: tuple[int, ...] = ()
-    found_title: str | None = None
-    if fmt == "pdf":
-        text, pages, found_title = _read_pdf(data, path)
-        encoding = "pdf"
+    file_sha256 = hashlib.sha256(data).hexdigest()
+    source = source or path.name
+    stored = reuse(source, file_sha256, extractor_id()) if reuse and fmt in EXTRACTED_FORMATS else None
+    if stored is not None:
+        text, pages, encoding, auto_title = stored.text, stored.pages, stored.encoding, stored.auto_title
     else:
-        text, encoding = decode_bytes(data, str(path))
-        if fmt == "html":
-            found_title = guess_title(text, "html", "") or None
-            text = extract_html(text)
-    if not text.strip():
-        raise SkipFile(f"{path} holds no text", "empty")
+        pages = ()
+        found_title: str | None = None
+        if fmt == "pdf":
+            text, pages, found_title = _read_pdf(data, path)
+            encoding = "pdf"
+        else:
+            text, encoding = decode_bytes(data, str(path))
+            if fmt == "html":
+                found_title = guess_title(text, "html", "") or None
+                text = extract_html(text)
+        if not text.strip():
+            raise SkipFile(f"{path} holds no text", "empty")
+        auto_title = found_title or guess_title(text, "text" if fmt == "html" else fmt, path.stem)
     meta = dict(meta or {})
-    title = meta.get("title") or found_title or guess_title(text, "text" if fmt == "html" else fmt, path.stem)
     return Document(
-        source=source or path.name,
+        source=source,
         path=str(path.resolve()),
-        title=title,
+        title=meta.get("title") or auto_title,
         text=text,
         sha256=sha256_text(text),
         format=fmt,
         meta=meta,
         pages=pages,
         encoding=encoding,
+        file_sha256=file_sha256,
+        auto_title=auto_title,
+        extractor=extractor_id() if fmt in EXTRACTED_FORMATS else "",
     )
 
 
@@ -597,7 +650,9 @@ def _walk(folder: Path, skipped: list[Skipped]) -> Iterable[Path]:
     return files
 
 
-def load_corpus(paths: Sequence[Path], max_file_mb: float | None = DEFAULT_MAX_FILE_MB) -> Corpus:
+def load_corpus(
+    paths: Sequence[Path], max_file_mb: float | None = DEFAULT_MAX_FILE_MB, reuse: Reuse | None = None
+) -> Corpus:
     """Load documents from folders and files.
 
     A file named explicitly must be readable, or ``CorpusError`` says why. Inside a folder, files
@@ -609,6 +664,7 @@ def load_corpus(paths: Sequence[Path], max_file_mb: float | None = DEFAULT_MAX_F
     so files with one name in different subfolders are distinct documents; a file at the folder's
     top, or named explicitly, is known by its name. Metadata comes from ``sources.json`` in the
     file's own folder (keyed by file name) or in the folder indexed (keyed by the relative path).
+    ``reuse`` lets unchanged HTML and PDF files skip extraction (see ``load_document``).
     """
     if not paths:
         raise CorpusError("no input paths given")
@@ -632,7 +688,7 @@ def load_corpus(paths: Sequence[Path], max_file_mb: float | None = DEFAULT_MAX_F
                     metadata[path.parent] = load_metadata(path.parent)
                 meta = metadata[path.parent].get(path.name) or metadata[root].get(rel)
                 try:
-                    documents.append(load_document(path, meta, max_bytes, source=rel))
+                    documents.append(load_document(path, meta, max_bytes, source=rel, reuse=reuse))
                 except SkipFile as exc:
                     skipped.append(Skipped(str(path), str(exc), exc.kind))
         else:
@@ -641,7 +697,7 @@ def load_corpus(paths: Sequence[Path], max_file_mb: float | None = DEFAULT_MAX_F
                     f"{root}: unsupported file type {root.suffix or '(none)'}; "
                     f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
                 )
-            documents.append(load_document(root, load_metadata(root.parent).get(root.name), max_bytes))
+            documents.append(load_document(root, load_metadata(root.parent).get(root.name), max_bytes, reuse=reuse))
     unique: list[Document] = []
     by_source: dict[str, Document] = {}
     by_hash: dict[str, Document] = {}

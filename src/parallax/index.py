@@ -42,7 +42,7 @@ from .query import normalise
 
 if TYPE_CHECKING:  # chunking and reading files are for builds; a query does not import them
     from .chunk import Chunk, ChunkerConfig
-    from .corpus import Corpus, Document
+    from .corpus import Corpus, Document, Extraction, Reuse
     from .embed import Embedder
 
 FORMAT_VERSION = 1
@@ -183,7 +183,15 @@ def _write_store(
         doc_ids = {}
         for i, doc in enumerate(docs):
             doc_ids[doc.source] = i
-            info = json.dumps({"encoding": doc.encoding, "pages": list(doc.pages)})
+            info = json.dumps(
+                {
+                    "encoding": doc.encoding,
+                    "pages": list(doc.pages),
+                    "file_sha256": doc.file_sha256,
+                    "auto_title": doc.auto_title,
+                    "extractor": doc.extractor,
+                }
+            )
             conn.execute(
                 "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (i, doc.source, doc.path, doc.title, doc.sha256, doc.format, json.dumps(doc.meta), doc.text, info),
@@ -810,6 +818,45 @@ def _recover_for_reader(path: Path) -> None:
             _recover(path)
     except (InputError, IndexBusyError):
         _recover(path)  # read-only parent (no lock file possible) or a build that never ends: best effort
+
+
+@contextmanager
+def stored_extractions(dest: Path) -> Iterator[Reuse | None]:
+    """What the index at ``dest`` extracted from its HTML and PDF files, for ``load_corpus(reuse=...)``.
+
+    Yields a lookup ``(source, file sha256, extractor id) -> Extraction`` that answers only when the
+    stored document came from the same bytes through the same extractor, or None when there is no
+    readable index (then every file is extracted). Read-only and lock-free: at worst, a build swapping
+    the index meanwhile makes a file be extracted again.
+    """
+    store = dest / STORE_FILE
+    try:
+        conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True) if store.is_file() else None
+        if conn is not None and "info" not in {row[1] for row in conn.execute("PRAGMA table_info(documents)")}:
+            conn.close()
+            conn = None
+    except sqlite3.Error:
+        conn = None
+    if conn is None:
+        yield None
+        return
+    from .corpus import Extraction
+
+    def lookup(source: str, file_sha256: str, extractor: str) -> Extraction | None:
+        try:
+            row = conn.execute("SELECT text, info FROM documents WHERE source = ?", (source,)).fetchone()
+            info = json.loads(row[1]) if row else None
+        except (sqlite3.Error, ValueError):
+            return None
+        if not isinstance(info, dict) or info.get("file_sha256") != file_sha256 or info.get("extractor") != extractor:
+            return None
+        pages = tuple(int(p) for p in info.get("pages") or ())
+        return Extraction(str(row[0]), pages, str(info.get("auto_title") or ""), str(info.get("encoding") or ""))
+
+    try:
+        yield lookup
+    finally:
+        conn.close()
 
 
 @dataclass(frozen=True)
