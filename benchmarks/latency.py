@@ -4,7 +4,7 @@ Measures, on the seeds index:
 - cold wall time of `parallax search` for the lean ONNX path and the sentence-transformers path
   (PARALLAX_BACKEND=torch), median of --runs each, alternating them so drift hits all alike; the
   default text output for both, and the lean path with --json as well;
-- `parallax --help`;
+- `parallax --help`, and a cold `parallax compare` (lean path);
 - warm per-query latency p50/p95/p99 (embed, search, total) for each backend (float32 and int8
   ONNX, torch), in one process;
 - peak memory (RSS) of a cold search for each backend;
@@ -146,12 +146,13 @@ def main() -> None:
     env.pop("PARALLAX_BACKEND", None)
     subprocess.run([PARALLAX, "search", "warm up the seeds index"], env=env, check=True, capture_output=True)
     query = ["search", "Will Japan become a member of NATO?"]
-    cold: dict[str, list[float]] = {"onnx": [], "onnx_json": [], "torch": [], "help": []}
+    cold: dict[str, list[float]] = {"onnx": [], "onnx_json": [], "torch": [], "help": [], "compare": []}
     for _ in range(args.runs):  # interleaved, so that machine noise hits every variant alike
         cold["onnx"].append(timed([PARALLAX, *query], {**env, "PARALLAX_BACKEND": "onnx"}))
         cold["onnx_json"].append(timed([PARALLAX, *query, "--json"], {**env, "PARALLAX_BACKEND": "onnx"}))
         cold["torch"].append(timed([PARALLAX, *query], {**env, "PARALLAX_BACKEND": "torch"}))
         cold["help"].append(timed([PARALLAX, "--help"], env))
+        cold["compare"].append(timed([PARALLAX, "compare", "South Korea and arms for Ukraine"], env))
     medians = {k: statistics.median(v) for k, v in cold.items()}
     rss = {
         b: rss_of([PARALLAX, *query], {**env, "PARALLAX_BACKEND": b})
@@ -183,6 +184,7 @@ def main() -> None:
         f"onnx with --json {medians['onnx_json']:.3f} s"
     )
     print(f"`parallax --help` median: {medians['help']:.3f} s")
+    print(f"cold `parallax compare` median: {medians['compare']:.3f} s")
     if rss:
         print("peak RSS of a cold search: " + ", ".join(f"{b} {v / 1024:.0f} MiB" for b, v in rss.items()))
     for b, modes in warm_lat.items():

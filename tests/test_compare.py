@@ -258,3 +258,61 @@ def test_real_model_verdicts_on_plain_topics(tmp_path_factory: pytest.TempPathFa
     philippines = comparer.compare("Philippines and NATO")
     assert philippines.source("000_860f4563b2473f64.txt").coverage == "covers"
     assert philippines.source("003_192fbbb1ad7936c7.txt").coverage == "silent"
+
+
+def test_term_counts_match_scikit_learn() -> None:
+    """``count_terms`` counts exactly what scikit-learn's CountVectorizer counts with the same settings."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from parallax.distinct import TOKEN_PATTERN, count_terms
+    from parallax.terms import STOPWORDS
+
+    texts = [d.text for d in load_corpus([seeds_dir()])]
+    texts += [
+        "Japan’s 2% of GDP by 2027, it's the U.S.-led bloc's plan; NATO-Japan ties — ‘Asian NATO’.",
+        "the and of it's",  # stop words only
+        "Émigrés in Zürich; naïve café owners, 50% off, 3.5% up, x2 y2",
+        "",
+    ]
+    terms, tf = count_terms(texts)
+    vectorizer = CountVectorizer(ngram_range=(1, 2), stop_words=sorted(STOPWORDS), token_pattern=TOKEN_PATTERN)
+    want = vectorizer.fit_transform(texts).toarray()
+    assert terms == list(vectorizer.get_feature_names_out())
+    assert np.array_equal(tf, want)
+
+
+def test_point_clusters_match_scikit_learn() -> None:
+    """Average-linkage clustering cut at 1 - POINT_SIMILARITY, as scikit-learn's AgglomerativeClustering does it."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from sklearn.cluster import AgglomerativeClustering
+
+    from parallax.compare import POINT_SIMILARITY
+
+    rng = np.random.default_rng(3)
+    for n in (2, 5, 30, 80):
+        centres = rng.standard_normal((4, 32))
+        x = centres[rng.integers(0, 4, n)] + 0.6 * rng.standard_normal((n, 32))
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        ours = fcluster(linkage(x, method="average", metric="cosine"), t=1 - POINT_SIMILARITY, criterion="distance")
+        theirs = AgglomerativeClustering(
+            n_clusters=None, metric="cosine", linkage="average", distance_threshold=1 - POINT_SIMILARITY
+        ).fit_predict(x)
+        pairs_ours = ours[:, None] == ours[None, :]
+        pairs_theirs = theirs[:, None] == theirs[None, :]
+        assert np.array_equal(pairs_ours, pairs_theirs), n
+
+
+def test_compare_does_not_import_scikit_learn(tmp_path: Path) -> None:
+    """scikit-learn's import costs seconds (it loads scipy.stats); compare needs none of it."""
+    code = (
+        "import sys\n"
+        "from parallax.corpus import load_corpus\nfrom parallax.embed import FakeEmbedder\n"
+        "from parallax.index import Index, build_index\nfrom parallax.compare import compare\n"
+        "from parallax.paths import seeds_dir\nfrom pathlib import Path\n"
+        f"p = Path({str(tmp_path / 'i')!r})\n"
+        "build_index(load_corpus([seeds_dir()]), FakeEmbedder(dim=64), p)\n"
+        "compare(Index.load(p), FakeEmbedder(dim=64), 'NATO liaison office in Tokyo')\n"
+        "print([m for m in ('sklearn', 'torch') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
