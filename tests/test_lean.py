@@ -105,3 +105,14 @@ def test_int8_encoder_stays_close_to_float32(lean: object, lean_home: Path) -> N
     cos = (a * b).sum(axis=1)
     assert cos.min() >= 0.97, float(cos.min())
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
+
+
+def test_fusion_failure_keeps_the_plain_graph(tmp_path: Path) -> None:
+    """Graph fusion is an optimisation: when onnxruntime's optimiser cannot read a model, it is left as it was."""
+    from parallax.onnx_embed import _fuse
+
+    model = tmp_path / "model.onnx"
+    model.write_bytes(b"not an onnx graph")
+    assert _fuse(model, heads=12, hidden=384) == {}
+    assert model.read_bytes() == b"not an onnx graph"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
