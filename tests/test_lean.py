@@ -116,3 +116,20 @@ def test_fusion_failure_keeps_the_plain_graph(tmp_path: Path) -> None:
     assert _fuse(model, heads=12, hidden=384) == {}
     assert model.read_bytes() == b"not an onnx graph"
     assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+
+
+def test_a_damaged_export_is_not_trusted(lean: object, lean_home: Path) -> None:
+    """A truncated cached file makes the cache invalid, so it is exported again instead of failing forever."""
+    from parallax.embed import packaged_model_dir
+    from parallax.onnx_embed import WORDS_FILE, _valid_cache, cache_dir
+
+    weights = packaged_model_dir() / "model.safetensors"
+    assert _valid_cache(cache_dir(), weights)
+    words = cache_dir() / WORDS_FILE
+    data = words.read_bytes()
+    try:
+        words.write_bytes(data[:1000])
+        assert not _valid_cache(cache_dir(), weights)
+    finally:
+        words.write_bytes(data)
+    assert _valid_cache(cache_dir(), weights)

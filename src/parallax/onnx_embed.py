@@ -67,9 +67,16 @@ def _valid_cache(folder: Path, weights: Path) -> bool:
         and meta.get("weights") == _fingerprint(weights)
         and meta.get("opset") == OPSET
         and meta.get("export") == EXPORT_VERSION
-        and (folder / ONNX_FILE).is_file()
-        and (folder / WORDS_FILE).is_file()
+        and meta.get("files") == _sizes(folder)  # a damaged or truncated file is exported again
     )
+
+
+def _sizes(folder: Path) -> dict[str, int] | None:
+    """Byte sizes of the exported files, or None when one is missing."""
+    try:
+        return {name: (folder / name).stat().st_size for name in (ONNX_FILE, WORDS_FILE)}
+    except OSError:
+        return None
 
 
 def export(model_dir: Path, folder: Path, notify: Notify = _stderr) -> Path:
@@ -139,6 +146,7 @@ def export(model_dir: Path, folder: Path, notify: Notify = _stderr) -> Path:
         "opset": OPSET,
         "export": EXPORT_VERSION,
         "fused": fused,
+        "files": _sizes(folder),
         "torch": torch.__version__,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
