@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -168,10 +169,13 @@ def test_reindex_from_recorded_inputs(fake_index: Path) -> None:
 def test_help_does_not_import_torch() -> None:
     exe = shutil.which("parallax") or str(Path(sys.executable).parent / "parallax")
     code = (
-        "import sys, runpy; sys.argv=['parallax','--help'];\n"
-        "try:\n    runpy.run_module('parallax.cli', run_name='__main__')\nexcept SystemExit: pass\n"
-        "bad=[m for m in ('torch','sentence_transformers','transformers','faiss','numpy') if m in sys.modules]\n"
-        "print('HEAVY', bad)"
+        "import os, sys, runpy; sys.argv=['parallax','--help']\n"
+        "def report(code, real=os._exit):\n"  # main() leaves through os._exit: look at sys.modules then
+        "    bad=[m for m in ('torch','sentence_transformers','transformers','faiss','numpy') if m in sys.modules]\n"
+        "    print('HEAVY', bad, flush=True)\n"
+        "    real(code)\n"
+        "os._exit = report\n"
+        "runpy.run_module('parallax.cli', run_name='__main__')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out
@@ -188,3 +192,19 @@ def test_shell_answers_queries_and_commands() -> None:
     assert "Error: no source 'nowhere'" in result.output
     assert "not reached" not in result.output
     assert "latency" in result.output
+
+
+def test_entry_point_keeps_exit_codes_and_output(fake_index: Path) -> None:
+    """``main`` leaves through os._exit after flushing: exit codes and every byte of output survive."""
+    env = {**os.environ}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "parallax", *args], env=env, capture_output=True, text=True)
+
+    ok = cli("search", "tea", "--index", str(fake_index), "--json", "-k", "50")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["results"]
+    bad = cli("search", "   ", "--index", str(fake_index))
+    assert bad.returncode == 1 and "query is empty" in bad.stderr and "Traceback" not in bad.stderr
+    usage = cli("search", "tea", "--no-such-option")
+    assert usage.returncode == 2 and "No such option" in usage.stderr
+    assert cli("--help").stdout.rstrip().endswith(tuple("abcdefghijklmnopqrstuvwxyz.)"))

@@ -82,11 +82,14 @@ def test_search_and_info_do_not_import_torch(lean_home: Path, lean: object) -> N
     build = subprocess.run([sys.executable, "-m", "parallax.cli", "index"], env=env, capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     probe = (
-        "import sys, runpy\n"
+        "import os, sys, runpy\n"
         "sys.argv = ['parallax'] + sys.argv[1:]\n"
-        "try:\n    runpy.run_module('parallax.cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
-        "print('HEAVY=' + ','.join(heavy), file=sys.stderr)\n"
+        "def report(code, real=os._exit):\n"  # main() leaves through os._exit: look at sys.modules then
+        "    heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
+        "    print('HEAVY=' + ','.join(heavy), file=sys.stderr, flush=True)\n"
+        "    real(code)\n"
+        "os._exit = report\n"
+        "runpy.run_module('parallax.cli', run_name='__main__')\n"
     )
     for args in (["search", "liaison office", "--json"], ["info", "--json"]):
         out = subprocess.run([sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True)

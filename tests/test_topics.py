@@ -207,12 +207,15 @@ def test_cli_topics_rejects_bad_n(seeds_index: Path) -> None:
 def test_topics_does_not_import_torch(seeds_index: Path) -> None:
     env = {**os.environ, "PARALLAX_MODEL": FAKE_MODEL}
     probe = (
-        "import sys\n"
+        "import os, sys\n"
         "sys.argv = ['parallax'] + sys.argv[1:]\n"
+        "def report(code, real=os._exit):\n"  # main() leaves through os._exit: look at sys.modules then
+        "    heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
+        "    print('HEAVY=' + ','.join(heavy), file=sys.stderr, flush=True)\n"
+        "    real(code)\n"
+        "os._exit = report\n"
         "from parallax.cli import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
-        "print('HEAVY=' + ','.join(heavy), file=sys.stderr)\n"
+        "main()\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe, "topics", "--json", "-n", "4", "--index", str(seeds_index)],
