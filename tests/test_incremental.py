@@ -188,3 +188,23 @@ def test_moved_file_with_same_name_is_unchanged(seeds_copy: Path, seeds_index: P
     stats = update_index(load_corpus([moved]), FakeEmbedder(dim=64), seeds_index, inputs=[str(moved)])
     assert stats.chunks_embedded == 0 and stats.written  # paths changed in the manifest, vectors reused
     assert all(d.path.startswith(str(moved)) for d in Index.load(seeds_index).manifest.documents)
+
+
+def test_renamed_or_moved_document_keeps_its_vectors(seeds_copy: Path, seeds_index: Path, tmp_path: Path) -> None:
+    """Same text under a new name (renamed, or moved into a subfolder) is not embedded again."""
+    before = Index.load(seeds_index)
+    name = before.manifest.documents[0].source
+    old_rows = [r for r in rows(before) if r[0] == name]
+    old_vectors = before.chunk_matrix()[[i for i, r in enumerate(rows(before)) if r[0] == name]].copy()
+    (seeds_copy / "2024").mkdir()
+    (seeds_copy / name).rename(seeds_copy / "2024" / "renamed.txt")
+    stats = update_index(load_corpus([seeds_copy]), FakeEmbedder(dim=64), seeds_index, inputs=[str(seeds_copy)])
+    assert stats.chunks_embedded == 0 and stats.sentences_embedded == 0 and stats.written
+    assert stats.moved == [f"{name} -> 2024/renamed.txt"] and not stats.added and not stats.removed
+    after = Index.load(seeds_index)
+    new_ids = [i for i, r in enumerate(rows(after)) if r[0] == "2024/renamed.txt"]
+    assert [r[1:] for r in rows(after) if r[0] == "2024/renamed.txt"] == [r[1:] for r in old_rows]
+    assert np.array_equal(after.chunk_matrix()[new_ids], old_vectors)
+    fresh = tmp_path / "fresh"
+    build_index(load_corpus([seeds_copy]), FakeEmbedder(dim=64), fresh)
+    assert np.allclose(after.chunk_matrix(), Index.load(fresh).chunk_matrix(), atol=1e-6)

@@ -156,6 +156,7 @@ def index_cmd(
             ("updated", stats.updated),
             ("removed", stats.removed),
             ("unchanged", stats.unchanged),
+            ("moved", stats.moved),
         ):
             for name in names:
                 err.print(f"{label:9} {escape(name)}", soft_wrap=True)
@@ -172,7 +173,8 @@ def index_cmd(
         head += "; nothing changed"
     err.print(
         f"{head}. {len(stats.added)} added, {len(stats.updated)} updated, {len(stats.removed)} removed, "
-        f"{len(stats.unchanged)} unchanged, {len(stats.skipped)} skipped{f' ({kinds})' if kinds else ''}. "
+        f"{len(stats.unchanged)} unchanged, {f'{len(stats.moved)} moved, ' if stats.moved else ''}"
+        f"{len(stats.skipped)} skipped{f' ({kinds})' if kinds else ''}. "
         f"Embedded {stats.chunks_embedded} chunks and {stats.sentences_embedded} sentences in "
         f"{stats.seconds:.1f} s. Index: {dest}",
         soft_wrap=True,

@@ -452,6 +452,7 @@ class UpdateStats(BuildStats):
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)  # "old -> new": same text under a new name, vectors kept
     skipped_kinds: dict[str, int] = field(default_factory=dict)  # e.g. {"unsupported": 2, "empty": 1}
     chunks_embedded: int = 0
     sentences_embedded: int = 0
@@ -619,10 +620,19 @@ def _update(
     updated = [d.source for d in docs if d.source in old_docs and old_docs[d.source].sha256 != d.sha256]
     unchanged = [d.source for d in docs if d.source in old_docs and old_docs[d.source].sha256 == d.sha256]
     removed = [s for s in old_docs if s not in current]
+    # A new source with the text and format of a removed one is that document moved or renamed: it
+    # keeps its chunks and vectors under its new name.
+    gone = {(old_docs[s].sha256, old_docs[s].format): s for s in reversed(removed) if old_docs[s].format not in stale}
+    moved = {
+        d.source: gone.pop((d.sha256, d.format)) for d in docs if d.source in added and (d.sha256, d.format) in gone
+    }
+    added = [s for s in added if s not in moved]
+    removed = [s for s in removed if s not in set(moved.values())]
     redo = [s for s in unchanged if old_docs[s].format in stale]
     if redo:
         reason = f"{len(redo)} Markdown/HTML documents re-chunked: the index predates heading paths"
-    reuse = previous.reusable_rows([s for s in unchanged if s not in redo]) if previous is not None else {}
+    keep = [s for s in unchanged if s not in redo] + list(moved.values())
+    reuse = previous.reusable_rows(keep) if previous is not None else {}
 
     chunks: list[Chunk] = []
     chunk_origin: list[int] = []  # old chunk id, or -1 for a chunk to embed
@@ -630,7 +640,7 @@ def _update(
     sentence_origin: list[int] = []
     members: list[list[int]] = []
     for doc in docs:
-        rows = reuse.get(doc.source)
+        rows = reuse.get(moved.get(doc.source, doc.source))
         if rows is not None:
             new_ids = {}
             for old_id, start, end in rows.sentences:
@@ -748,6 +758,7 @@ def _update(
         updated=updated,
         removed=removed,
         unchanged=unchanged,
+        moved=[f"{old} -> {new}" for new, old in moved.items()],
         skipped_kinds=kinds,
         chunks_embedded=len(new_chunks),
         sentences_embedded=len(new_sentences),
