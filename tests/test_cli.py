@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from parallax.cli import app
 from parallax.index import MANIFEST_FILE
 
+from .probes import HEAVY, modules_loaded_by
 from .test_index import snapshot
 
 runner = CliRunner()
@@ -168,17 +169,8 @@ def test_reindex_from_recorded_inputs(fake_index: Path) -> None:
 
 def test_help_does_not_import_torch() -> None:
     exe = shutil.which("parallax") or str(Path(sys.executable).parent / "parallax")
-    code = (
-        "import os, sys, runpy; sys.argv=['parallax','--help']\n"
-        "def report(code, real=os._exit):\n"  # main() leaves through os._exit: look at sys.modules then
-        "    bad=[m for m in ('torch','sentence_transformers','transformers','faiss','numpy') if m in sys.modules]\n"
-        "    print('HEAVY', bad, flush=True)\n"
-        "    real(code)\n"
-        "os._exit = report\n"
-        "runpy.run_module('parallax.cli', run_name='__main__')\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "HEAVY []" in out
+    loaded, _ = modules_loaded_by(["--help"], (*HEAVY, "faiss", "numpy"))
+    assert loaded == []
     assert Path(exe).name == "parallax"
 
 

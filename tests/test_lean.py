@@ -18,6 +18,8 @@ from parallax.index import Index, build_index
 from parallax.paths import seeds_dir
 from parallax.search import Searcher
 
+from .probes import modules_loaded_by
+
 pytestmark = pytest.mark.integration
 
 QUERIES = [
@@ -81,19 +83,9 @@ def test_search_and_info_do_not_import_torch(lean_home: Path, lean: object) -> N
     env = {**os.environ, "PARALLAX_HOME": str(lean_home), "PARALLAX_MODEL": MINILM_ID}
     build = subprocess.run([sys.executable, "-m", "parallax.cli", "index"], env=env, capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
-    probe = (
-        "import os, sys, runpy\n"
-        "sys.argv = ['parallax'] + sys.argv[1:]\n"
-        "def report(code, real=os._exit):\n"  # main() leaves through os._exit: look at sys.modules then
-        "    heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
-        "    print('HEAVY=' + ','.join(heavy), file=sys.stderr, flush=True)\n"
-        "    real(code)\n"
-        "os._exit = report\n"
-        "runpy.run_module('parallax.cli', run_name='__main__')\n"
-    )
     for args in (["search", "liaison office", "--json"], ["info", "--json"]):
-        out = subprocess.run([sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True)
-        assert "HEAVY=\n" in out.stderr + "\n", (args, out.stderr[-500:])
+        loaded, out = modules_loaded_by(args, env=env)
+        assert loaded == [], (args, out.stderr[-500:])
         json.loads(out.stdout.strip().splitlines()[-1] if args[0] == "search" else out.stdout)
 
 

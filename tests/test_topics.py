@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from parallax.render_topics import render_topic_map
 from parallax.topics import TopicMap, discover_topics, pick_terms, query_for
 
 from .conftest import FAKE_MODEL
+from .probes import modules_loaded_by
 
 runner = CliRunner()
 
@@ -206,24 +205,8 @@ def test_cli_topics_rejects_bad_n(seeds_index: Path) -> None:
 
 def test_topics_does_not_import_torch(seeds_index: Path) -> None:
     env = {**os.environ, "PARALLAX_MODEL": FAKE_MODEL}
-    probe = (
-        "import os, sys\n"
-        "sys.argv = ['parallax'] + sys.argv[1:]\n"
-        "def report(code, real=os._exit):\n"  # main() leaves through os._exit: look at sys.modules then
-        "    heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
-        "    print('HEAVY=' + ','.join(heavy), file=sys.stderr, flush=True)\n"
-        "    real(code)\n"
-        "os._exit = report\n"
-        "from parallax.cli import main\n"
-        "main()\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe, "topics", "--json", "-n", "4", "--index", str(seeds_index)],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert "HEAVY=\n" in out.stderr + "\n", out.stderr[-500:]
+    loaded, out = modules_loaded_by(["topics", "--json", "-n", "4", "--index", str(seeds_index)], env=env)
+    assert loaded == [], out.stderr[-500:]
     assert json.loads(out.stdout)["topics"]
 
 
