@@ -623,9 +623,10 @@ def _update(
     # A new source with the text and format of a removed one is that document moved or renamed: it
     # keeps its chunks and vectors under its new name.
     gone = {(old_docs[s].sha256, old_docs[s].format): s for s in reversed(removed) if old_docs[s].format not in stale}
-    moved = {
-        d.source: gone.pop((d.sha256, d.format)) for d in docs if d.source in added and (d.sha256, d.format) in gone
-    }
+    moved: dict[str, str] = {}  # new source -> old source; each removed document is claimed once
+    for d in docs:
+        if d.source in added and (d.sha256, d.format) in gone:
+            moved[d.source] = gone.pop((d.sha256, d.format))
     added = [s for s in added if s not in moved]
     removed = [s for s in removed if s not in set(moved.values())]
     redo = [s for s in unchanged if old_docs[s].format in stale]
@@ -898,6 +899,19 @@ def _check_sizes(path: Path, manifest: Manifest) -> None:
             )
 
 
+def _load_vectors(index_path: Path, name: str, dim: int, count: int) -> np.ndarray:
+    """The vectors of one of the index's FAISS flat files, which must be as the manifest describes them."""
+    target = index_path / name
+    try:
+        return read_flat(target, dim, count)
+    except (OSError, FlatFileError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CorruptIndexError(
+            f"{target} is missing or corrupt ({reason}); the manifest says {count} vectors of dim {dim}; "
+            f"rebuild with: {rebuild_hint(index_path)}"
+        ) from None
+
+
 class Index:
     """A loaded index: the vectors (read from the FAISS files), the chunk store and the manifest."""
 
@@ -944,15 +958,12 @@ class Index:
                 f"vectors of different models cannot be compared, so rebuild with: {rebuild_hint(path)}"
             )
         _check_sizes(path, manifest)
-        faiss_path = path / FAISS_FILE
-        try:
-            vectors = read_flat(faiss_path, manifest.dim, manifest.chunk_count)
-        except (OSError, FlatFileError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise CorruptIndexError(
-                f"{faiss_path} is missing or corrupt ({reason}); the manifest says {manifest.chunk_count} "
-                f"vectors of dim {manifest.dim}; rebuild with: {rebuild_hint(path)}"
-            ) from None
+        vectors = _load_vectors(path, FAISS_FILE, manifest.dim, manifest.chunk_count)
+        sentences = (
+            _load_vectors(path, SENTENCES_FILE, manifest.dim, manifest.sentence_count)
+            if manifest.sentence_count
+            else None
+        )
         store = path / STORE_FILE
         try:
             if not store.is_file():
@@ -974,17 +985,6 @@ class Index:
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise CorruptIndexError(f"{store} is corrupt ({exc}); rebuild with: {rebuild_hint(path)}") from None
-        sentences = None
-        if manifest.sentence_count:
-            spath = path / SENTENCES_FILE
-            try:
-                sentences = read_flat(spath, manifest.dim, manifest.sentence_count)
-            except (OSError, FlatFileError) as exc:
-                conn.close()
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                raise CorruptIndexError(
-                    f"{spath} is missing or corrupt ({reason}); rebuild with: {rebuild_hint(path)}"
-                ) from None
         loaded = cls(path, manifest, vectors, conn, sentences)
         loaded._has_info = "info" in columns
         return loaded

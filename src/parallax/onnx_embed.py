@@ -10,8 +10,10 @@ Two choices keep a cold query fast, with the same vectors:
   BiasGelu node per layer instead of ~100 small ops): 685 nodes become 65.
 - The word-embedding table (30,522 x 384 floats, half the weights) stays out of the graph, in a
   ``.npy`` file that is memory-mapped: a query reads the dozen rows it needs instead of making
-  onnxruntime copy 47 MB at every start. The graph takes ``inputs_embeds``. Queries are tokenised without padding
-(the packaged ``tokenizer.json`` pads to 128, which would cost 10x on short queries).
+  onnxruntime copy 47 MB at every start. The graph takes ``inputs_embeds``.
+
+Queries are tokenised without padding (the packaged ``tokenizer.json`` pads to 128, which would
+cost 10x on short queries).
 """
 
 from __future__ import annotations
