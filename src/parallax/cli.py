@@ -270,7 +270,7 @@ def search(
             print(f"note: {note}", file=sys.stderr)
         print(_result_json(result))
         return
-    from .render_search import Style, format_hits, latency_line, wants_color, width_of
+    from .render_search import Style, format_hits, summary_line, wants_color, width_of
 
     short = {d.source: d.short_id for d in searcher.index.manifest.documents}
     out = Style(wants_color(sys.stdout))
@@ -278,12 +278,7 @@ def search(
     err = Style(wants_color(sys.stderr))
     for note in result.notes:
         print(err("note:", "yellow"), note, file=sys.stderr)
-    lat = result.latency
-    status = (
-        f"{len(result.hits)} results · {result.mode} · {latency_line(lat.embed_ms, lat.search_ms, lat.total_ms)}"
-        f" · model load {searcher.load_ms:.0f} ms"
-    )
-    print(err(status, "dim"), file=sys.stderr)
+    print(err(f"{summary_line(result)} · model load {searcher.load_ms:.0f} ms", "dim"), file=sys.stderr)
 
 
 @app.command()
@@ -291,7 +286,7 @@ def search(
 def shell(index: IndexOpt = None) -> None:
     """An interactive prompt that keeps the model and index loaded; shows per-query latency."""
     from .embed import get_embedder
-    from .render_search import Style, format_hits, latency_line, wants_color, width_of
+    from .render_search import Style, format_hits, summary_line, wants_color, width_of
     from .search import Searcher, SearchResult
     from .shell import HELP, prompt_lines, run_shell
 
@@ -304,9 +299,7 @@ def shell(index: IndexOpt = None) -> None:
         assert isinstance(result, SearchResult)
         hybrid = result.mode == "hybrid"
         print(format_hits(result.query, result.hits, short, style, width_of(sys.stdout), show_found_by=hybrid))
-        lat = result.latency
-        timing = latency_line(lat.embed_ms, lat.search_ms, lat.total_ms)
-        print(style(f"{len(result.hits)} results · {result.mode} · {timing}", "dim"), flush=True)
+        print(style(summary_line(result), "dim"), flush=True)
 
     interactive = sys.stdin.isatty()
     if interactive:

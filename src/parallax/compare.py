@@ -378,9 +378,8 @@ class Comparer:
             tree = linkage(vectors, method="average", metric="cosine")
             labels = fcluster(tree, t=1 - POINT_SIMILARITY, criterion="distance")
         # Clusters in the order of their first passage, whatever numbers the clustering gave them.
-        clusters = [
-            np.flatnonzero(labels == c) for c in sorted(np.unique(labels), key=lambda c: int(np.argmax(labels == c)))
-        ]
+        _, first = np.unique(labels, return_index=True)
+        clusters = [np.flatnonzero(labels == c) for c in labels[np.sort(first)]]
         cluster_text = {
             str(c): " ".join(units.plain[int(rows[i])] for i in members) for c, members in enumerate(clusters)
         }

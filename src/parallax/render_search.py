@@ -24,7 +24,7 @@ from .markup import to_plain
 from .terms import excerpt, query_terms, terms_pattern
 
 if TYPE_CHECKING:
-    from .search import Hit
+    from .search import Hit, SearchResult
 
 _CODES = {"bold": "1", "dim": "2", "italic": "3", "reverse": "7", "cyan": "36", "yellow": "33", "red": "31"}
 INDENT = 8
@@ -57,8 +57,13 @@ def width_of(stream: TextIO) -> int:
     return max(40, min(MAX_WIDTH, shutil.get_terminal_size((100, 24)).columns))
 
 
-def latency_line(embed_ms: float, search_ms: float, total_ms: float) -> str:
-    return f"latency {total_ms:.1f} ms (embed {embed_ms:.1f} ms, search {search_ms:.1f} ms)"
+def summary_line(result: SearchResult) -> str:
+    """How many results, in which mode, and how long the query took."""
+    lat = result.latency
+    return (
+        f"{len(result.hits)} results · {result.mode} · latency {lat.total_ms:.1f} ms "
+        f"(embed {lat.embed_ms:.1f} ms, search {lat.search_ms:.1f} ms)"
+    )
 
 
 def _shorten(text: str, limit: int) -> str:
