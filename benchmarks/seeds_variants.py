@@ -69,14 +69,7 @@ class Expander:
                 for j in [j for j in np.argsort(-row)[:top] if row[j] >= tau]:
                     for t in self.stems[j]:
                         tokens.setdefault(t, weight * float(row[j]))
-        columns = len(bm.indptr) - 1
-        out = np.zeros(bm.size, dtype=np.float32)
-        for t, w in tokens.items():
-            i = bm.vocab.get(t, columns)
-            if i < columns:
-                lo, hi = bm.indptr[i], bm.indptr[i + 1]
-                np.add.at(out, bm.indices[lo:hi], w * bm.data[lo:hi])
-        return out
+        return bm.weighted_scores(tokens)
 
 
 def _content(word: str) -> bool:

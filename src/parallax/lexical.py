@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -153,13 +153,20 @@ class BM25Index:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk: the sum of the stored scores of the query's tokens (repeats count)."""
+        weights: dict[str, float] = {}
+        for t in tokenize([query], self.config, self.stopwords)[0]:
+            weights[t] = weights.get(t, 0.0) + 1.0
+        return self.weighted_scores(weights)
+
+    def weighted_scores(self, weights: Mapping[str, float]) -> np.ndarray:
+        """Every chunk's sum of the stored scores of the given (already tokenised) terms, each times its weight."""
         columns = len(self.indptr) - 1  # bm25s's vocabulary also holds "", which has no column
-        tokens = tokenize([query], self.config, self.stopwords)[0]
-        ids = [self.vocab[t] for t in tokens if self.vocab.get(t, columns) < columns]
         out = np.zeros(self.size, dtype=np.float32)
-        for t in ids:
-            lo, hi = self.indptr[t], self.indptr[t + 1]
-            np.add.at(out, self.indices[lo:hi], self.data[lo:hi])
+        for term, weight in weights.items():
+            t = self.vocab.get(term, columns)
+            if t < columns:
+                lo, hi = self.indptr[t], self.indptr[t + 1]
+                np.add.at(out, self.indices[lo:hi], weight * self.data[lo:hi])
         return out
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[list[int], list[float]]:
