@@ -78,12 +78,12 @@ def sentence_scores(dense: np.ndarray, lexical: np.ndarray, rare: np.ndarray) ->
     )
 
 
-def features(scores: np.ndarray) -> CoverageFeatures:
-    """Features of one source from its sentences' topic scores."""
+def features(scores: np.ndarray, level: float = SENTENCE_LEVEL) -> CoverageFeatures:
+    """Features of one source from its sentences' topic scores; ``level`` marks a sentence on the topic."""
     scores = np.asarray(scores, dtype=np.float64)
     if scores.size == 0:
         return CoverageFeatures(0.0, 0.0, 0.0, 0.0)
-    n = int((scores >= SENTENCE_LEVEL).sum())
+    n = int((scores >= level).sum())
     return CoverageFeatures(float(scores.max()), math.log1p(n), float(n >= 1), float(n >= 2))
 
 
