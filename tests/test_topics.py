@@ -174,6 +174,28 @@ def test_render_topic_map(seeds_map: TopicMap) -> None:
         assert s.short_id in text
 
 
+def test_topics_table_fits_a_narrow_terminal(seeds_map: TopicMap) -> None:
+    """At 80 columns the compare-query column goes, and every label and source name is shown whole."""
+    import re
+
+    from rich.console import Console
+
+    from parallax.render_topics import topics_table
+
+    console = Console(record=True, width=80)
+    console.print(topics_table(seeds_map, 80))
+    text = console.export_text()
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "compare query" not in text
+    words = set(re.findall(r"[\w’'-]+", text))
+    for t in seeds_map.topics:
+        assert set(re.findall(r"[\w’'-]+", t.label)) <= words, t.label
+        names = {s.short_id for s in seeds_map.sources if s.source in t.ignored_by or s.source == t.lead}
+        assert names <= words, names
+    if seeds_map.k > len(seeds_map.topics):
+        assert "set aside as other" in " ".join(text.split())
+
+
 def test_cli_topics_json_is_one_object(seeds_index: Path) -> None:
     result = runner.invoke(app, ["topics", "--index", str(seeds_index), "--json"])
     assert result.exit_code == 0, result.output

@@ -45,7 +45,8 @@ def topics(
 
     from .render_topics import render_topic_map
 
-    Console().print(render_topic_map(tm))
+    console = Console()
+    console.print(render_topic_map(tm, console.width))
     sys.stdout.flush()
     err = _stderr()
     if html is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -29,33 +30,55 @@ def percent(share: float) -> str:
     return f"{100 * share:.0f}%" if share >= 0.005 else "·"
 
 
-def topics_table(tm: TopicMap) -> Table:
-    short = {s.source: s.short_id for s in tm.sources}
+# Below this many columns the "compare query" column is left out: it would squeeze the labels into
+# three-line cells, and a label's words work as a compare query too.
+WIDE = 110
+
+
+def topics_title(tm: TopicMap) -> str:
     how = f"k = {tm.k} by silhouette" if tm.k_auto else f"k = {tm.k} as asked"
+    set_aside = tm.k - len(tm.topics)
+    if set_aside > 0:
+        how += f"; {set_aside} cluster{'s' if set_aside > 1 else ''} of fillers set aside as other"
+    return f"{len(tm.topics)} topics in {len(tm.assignments)} {tm.unit}s ({how})"
+
+
+def topics_table(tm: TopicMap, width: int = WIDE) -> Table:
+    short = {s.source: s.short_id for s in tm.sources}
+    wide = width >= WIDE
     table = Table(
-        title=f"{len(tm.topics)} topics in {len(tm.assignments)} {tm.unit}s ({how})",
+        title=topics_title(tm),
         title_justify="left",
         show_header=True,
         header_style="bold",
         show_lines=False,
+        box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD,
+        pad_edge=wide,
     )
     table.add_column("#", justify="right")
     table.add_column("topic")
-    table.add_column(tm.unit + "s", justify="right")
+    table.add_column(tm.unit + "s" if wide else "size", justify="right")
     table.add_column("share", justify="right")
-    table.add_column("led by")
-    table.add_column("ignored by", style="dim")
-    table.add_column("compare query", style="green")
+    if wide:
+        table.add_column("led by")
+        table.add_column("ignored by", style="dim")
+        table.add_column("compare query", style="green")
+    else:
+        table.add_column("sources", max_width=max(14, width // 4))  # leaves the rest to the labels
     for t in tm.topics:
-        table.add_row(
-            str(t.id),
-            Text(t.label, style="bold"),
-            str(t.size),
-            percent(t.share),
-            short.get(t.lead or "", ""),
-            ", ".join(short[s] for s in t.ignored_by),
-            t.query,
-        )
+        lead = short.get(t.lead or "", "")
+        ignored = ", ".join(short[s] for s in t.ignored_by)
+        cells: list[RenderableType] = [str(t.id), Text(t.label, style="bold"), str(t.size), percent(t.share)]
+        if wide:
+            cells += [lead, ignored, t.query]
+        else:
+            note = Text()
+            if lead:
+                note.append(f"led by {lead}")
+            if ignored:
+                note.append(("; " if lead else "") + f"ignored by {ignored}", style="dim")
+            cells.append(note)
+        table.add_row(*cells)
     return table
 
 
@@ -96,8 +119,9 @@ def leads_lines(tm: TopicMap) -> list[Text]:
     return lines
 
 
-def render_topic_map(tm: TopicMap) -> Group:
-    parts: list[RenderableType] = [topics_table(tm), Text(""), coverage_table(tm), Text("")]
+def render_topic_map(tm: TopicMap, width: int = WIDE) -> Group:
+    """The whole map for a terminal ``width`` columns wide."""
+    parts: list[RenderableType] = [topics_table(tm, width), Text(""), coverage_table(tm), Text("")]
     leads = leads_lines(tm)
     parts.append(Text("Topics one source covers that the others barely touch:", style="bold"))
     parts += leads or [Text("none: every topic is shared by at least two sources.", style="dim")]
