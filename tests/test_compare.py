@@ -191,6 +191,24 @@ def test_comparer_reuses_its_state_and_refuses_bad_input(fake_seeds: Path) -> No
         comparer.compare("Tokyo", passages=0)
 
 
+def test_key_passages_do_not_repeat_a_point(tmp_path: Path) -> None:
+    """A pull quote repeats a sentence, and overlapping chunks share one: each point is shown once."""
+    point = "The liaison office in Tokyo will open next year, officials said."
+    filler = [f"Filler sentence number {i} talks about weather and harvests and rivers." for i in range(30)]
+    body = [*filler[:10], point, *filler[10:20], point, *filler[20:]]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(" ".join(body), encoding="utf-8")
+    (folder / "b.txt").write_text("Nothing on the matter here. Only cooking and recipes today.", encoding="utf-8")
+    dest = tmp_path / "index"
+    build_index(load_corpus([folder]), FakeEmbedder(dim=64), dest, ChunkerConfig(max_tokens=60))
+    index = Index.load(dest)
+    assert len(index.all_chunks()) >= 4  # the two copies of the point are in different chunks
+    view = compare(index, FakeEmbedder(dim=64), "liaison office in Tokyo", passages=3).source("a.txt")
+    holding = [p for p in view.passages if "liaison office in Tokyo" in p.text]
+    assert len(holding) == 1, [(p.start, p.end) for p in view.passages]
+
+
 # ---------------------------------------------------------------------------------------------
 # The command.
 

@@ -300,18 +300,24 @@ class Comparer:
         if not hits:
             return []
         indptr, members = self.index.chunk_members()
-        ranked: list[tuple[float, float, int, Any]] = []
+        plain = self._sentences().plain
+        ranked: list[tuple[float, float, int, Any, str]] = []
         for rank, hit in enumerate(hits):
             ids = members[indptr[hit.chunk_id] : indptr[hit.chunk_id + 1]]
             if self.index.sentence_matrix() is None or not len(ids):
                 ids = np.asarray([hit.chunk_id])  # the units are the chunks
-            best = float(scores[ids].max())
-            ranked.append((best, float(dense[ids].max()), rank, hit))
+            top = int(ids[int(np.argmax(scores[ids]))])
+            key = " ".join(plain[top].lower().split())
+            ranked.append((float(scores[top]), float(dense[ids].max()), rank, hit, key))
         ranked.sort(key=lambda r: (-r[0], r[2]))
         out: list[Passage] = []
-        for best, cosine, _, hit in ranked:
+        shown: list[str] = []  # the best sentence of each passage kept
+        for best, cosine, _, hit, key in ranked:
             if out and (len(out) >= k or best < ON_TOPIC):
                 break
+            if any(key in seen or seen in key for seen in shown):
+                continue  # the same point again: an overlapping chunk, or a pull quote of a sentence shown
+            shown.append(key)
             out.append(Passage(source, cosine, hit.start, hit.end, hit.text, hit.clean_text))
         return out
 
