@@ -23,6 +23,8 @@ from parallax.embed import FakeEmbedder
 from parallax.facts import extract_facts
 from parallax.index import Index, build_index
 from parallax.paths import seeds_dir
+from parallax.render import snippet
+from parallax.terms import excerpt
 
 runner = CliRunner()
 KOREA = "002_1619fb158eec5a78.txt"
@@ -207,6 +209,23 @@ def test_key_passages_do_not_repeat_a_point(tmp_path: Path) -> None:
     view = compare(index, FakeEmbedder(dim=64), "liaison office in Tokyo", passages=3).source("a.txt")
     holding = [p for p in view.passages if "liaison office in Tokyo" in p.text]
     assert len(holding) == 1, [(p.start, p.end) for p in view.passages]
+    # The excerpt shown is around the passage's best sentence, wherever it lies in the chunk.
+    top = holding[0]
+    assert top.focus is not None and top.start <= top.focus < top.end
+    document = index.document_text("a.txt")
+    assert document[top.focus :].startswith(point)
+    assert point in snippet(top.text, ["weather"], width=120, at=top.focus - top.start).plain
+    assert "focus" not in top.to_dict() and top.to_dict(focus=True)["focus"] == top.focus
+
+
+def test_excerpt_starts_just_before_the_given_offset() -> None:
+    text = " ".join(f"word{i}" for i in range(200))
+    at = text.index("word150")
+    cut = excerpt(text, ["word3"], width=100, at=at)
+    assert "word150" in cut and "word3 " not in cut and cut.startswith("… ")
+    assert excerpt(text, ["word3"], width=100).startswith("word0")  # no offset: around the first term
+    tail = excerpt(text, [], width=100, at=len(text) - 3)  # near the end: the last ``width`` characters
+    assert tail.endswith("word199") and len(tail) >= 90
 
 
 # ---------------------------------------------------------------------------------------------

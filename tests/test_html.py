@@ -123,6 +123,18 @@ def test_compare_page_handles_empty_sections(sample: dict[str, Any]) -> None:
     assert "Fewer than two sources speak to this topic." in page
 
 
+def test_compare_page_shows_a_passage_from_its_best_sentence(sample: dict[str, Any]) -> None:
+    """With ``focus`` (the best sentence's offset, written for the page only), the excerpt starts there."""
+    data = copy.deepcopy(sample)
+    filler = " ".join(f"filler{i}" for i in range(300))
+    text = f"{filler} The decisive sentence is here. {filler}"
+    passage = {"score": 0.9, "start": 100, "end": 100 + len(text), "text": text}
+    data["sources"][0]["passages"] = [{**passage, "focus": 100 + text.index("The decisive")}]
+    assert "The decisive sentence is here." in compare_html(data)
+    data["sources"][0]["passages"] = [passage]  # without it: from the first topic term, here none
+    assert "The decisive sentence is here." not in compare_html(data)
+
+
 def test_highlight_and_colours() -> None:
     assert highlight("Summits & <b>summit</b>", ["summit"]) == (
         "<mark>Summits</mark> &amp; &lt;b&gt;<mark>summit</mark>&lt;/b&gt;"

@@ -44,7 +44,7 @@ def compare(
     if html is not None:
         from .html import write_compare_html
 
-        write_compare_html(data, html)
+        write_compare_html(result.to_dict(focus=True), html)
     if as_json:
         print(json.dumps(data, ensure_ascii=False))
         return

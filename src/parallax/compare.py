@@ -58,10 +58,13 @@ class Passage:
     end: int
     text: str
     plain: str = ""
+    focus: int | None = None  # where its best sentence starts, in document offsets: what an excerpt shows
 
-    def to_dict(self, with_source: bool = False) -> dict[str, Any]:
+    def to_dict(self, with_source: bool = False, focus: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {"source": self.source} if with_source else {}
         out.update({"score": round(float(self.score), 4), "start": self.start, "end": self.end, "text": self.text})
+        if focus and self.focus is not None:
+            out["focus"] = self.focus
         return out
 
 
@@ -78,14 +81,14 @@ class SourceView:
     distinctive_terms: list[str] = field(default_factory=list)
     distinctive_passage: Passage | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, focus: bool = False) -> dict[str, Any]:
         return {
             "source": self.source,
             "title": self.title,
             "short_id": self.short_id,
             "coverage": self.coverage,
             "score": round(float(self.score), 4),
-            "passages": [p.to_dict() for p in self.passages],
+            "passages": [p.to_dict(focus=focus) for p in self.passages],
             "distinctive_terms": list(self.distinctive_terms),
             "distinctive_passage": self.distinctive_passage.to_dict() if self.distinctive_passage else None,
         }
@@ -139,12 +142,13 @@ class Comparison:
                 return view
         raise KeyError(name)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, focus: bool = False) -> dict[str, Any]:
+        """The JSON object. ``focus`` adds each key passage's best-sentence offset (for the HTML page)."""
         return {
             "topic": self.topic,
             "latency_ms": {"total": round(self.latency_ms, 3)},
             "topic_terms": list(self.topic_terms),
-            "sources": [v.to_dict() for v in self.sources],
+            "sources": [v.to_dict(focus) for v in self.sources],
             "agreement": {
                 "sources": list(self.agreement_sources),
                 "matrix": [[round(float(x), 4) for x in row] for row in self.agreement],
@@ -300,25 +304,29 @@ class Comparer:
         if not hits:
             return []
         indptr, members = self.index.chunk_members()
-        plain = self._sentences().plain
-        ranked: list[tuple[float, float, int, Any, str]] = []
+        units = self._sentences()
+        by_sentence = self.index.sentence_matrix() is not None
+        ranked: list[tuple[float, float, int, Any, str, int | None]] = []
         for rank, hit in enumerate(hits):
             ids = members[indptr[hit.chunk_id] : indptr[hit.chunk_id + 1]]
-            if self.index.sentence_matrix() is None or not len(ids):
+            if not by_sentence:
                 ids = np.asarray([hit.chunk_id])  # the units are the chunks
+            elif not len(ids):
+                continue  # no sentence to judge it by
             top = int(ids[int(np.argmax(scores[ids]))])
-            key = " ".join(plain[top].lower().split())
-            ranked.append((float(scores[top]), float(dense[ids].max()), rank, hit, key))
+            key = " ".join(units.plain[top].lower().split())
+            focus = units.spans[top][1] if by_sentence else None
+            ranked.append((float(scores[top]), float(dense[ids].max()), rank, hit, key, focus))
         ranked.sort(key=lambda r: (-r[0], r[2]))
         out: list[Passage] = []
         shown: list[str] = []  # the best sentence of each passage kept
-        for best, cosine, _, hit, key in ranked:
+        for best, cosine, _, hit, key, focus in ranked:
             if out and (len(out) >= k or best < ON_TOPIC):
                 break
             if any(key in seen or seen in key for seen in shown):
                 continue  # the same point again: an overlapping chunk, or a pull quote of a sentence shown
             shown.append(key)
-            out.append(Passage(source, cosine, hit.start, hit.end, hit.text, hit.clean_text))
+            out.append(Passage(source, cosine, hit.start, hit.end, hit.text, hit.clean_text, focus))
         return out
 
     def _passage(self, row: int, score: float) -> Passage:

@@ -193,7 +193,10 @@ def _where(p: dict[str, Any]) -> str:
 
 
 def _passage(p: dict[str, Any], terms: Sequence[str], extra: str = "") -> str:
-    text = excerpt(_clean(str(p.get("text", ""))), terms, PASSAGE_CHARS)
+    raw = str(p.get("text", ""))
+    focus, start = p.get("focus"), p.get("start")
+    at = len(_clean(raw[: focus - start])) if isinstance(focus, int) and isinstance(start, int) else None
+    text = excerpt(_clean(raw), terms, PASSAGE_CHARS, at)
     return f'<div class="passage">{_where(p)}<p>{highlight(text, terms)}</p>{extra}</div>'
 
 

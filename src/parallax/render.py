@@ -19,6 +19,8 @@ def highlighted(text: str, terms: Sequence[str], style: str = "bold yellow") -> 
     return out
 
 
-def snippet(raw: str, terms: Sequence[str], width: int = 320) -> Text:
-    """The clean passage around its first query term, at most about ``width`` characters, highlighted."""
-    return highlighted(excerpt(to_plain(raw), terms, width), terms)
+def snippet(raw: str, terms: Sequence[str], width: int = 320, at: int | None = None) -> Text:
+    """The clean passage, at most about ``width`` characters, highlighted: from just before offset ``at``
+    of ``raw`` (its best sentence) when given, else from just before its first query term."""
+    focus = None if at is None else len(to_plain(raw[:at]))
+    return highlighted(excerpt(to_plain(raw), terms, width, focus), terms)

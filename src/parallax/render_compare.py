@@ -30,7 +30,10 @@ def _source_panel(view: SourceView, terms: list[str]) -> Panel:
     for n, p in enumerate(view.passages, start=1):
         line = Text(f"{n}. ", style="bold")
         line.append(f"[{p.start}:{p.end}) {p.score:.2f}  ", style="dim")
-        line.append_text(snippet(p.plain or p.text, terms, width=300))
+        if p.focus is not None:
+            line.append_text(snippet(p.text, terms, width=300, at=p.focus - p.start))
+        else:
+            line.append_text(snippet(p.plain or p.text, terms, width=300))
         parts.append(line)
     if view.distinctive_terms:
         line = Text("distinctive: ", style="bold magenta")

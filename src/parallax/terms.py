@@ -165,14 +165,23 @@ def terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")\w*", re.IGNORECASE)
 
 
-def excerpt(text: str, terms: Sequence[str], width: int = 320) -> str:
-    """At most about ``width`` characters of ``text``, from a little before its first term, cut at spaces."""
+def excerpt(text: str, terms: Sequence[str], width: int = 320, at: int | None = None) -> str:
+    """At most about ``width`` characters of ``text``, cut at spaces.
+
+    With ``at`` (where the sentence that matters starts), the excerpt starts there, or earlier when the
+    sentence is near the end; else it starts a little before the first term.
+    """
     if len(text) <= width * 1.25:
         return text
-    pattern = terms_pattern(terms)
-    m = pattern.search(text) if pattern else None
-    begin = 0 if m is None else max(0, m.start() - width // 5)
-    if begin:
+    if at is not None:
+        begin = max(0, min(at, len(text) - width))
+        exact = begin == at
+    else:
+        pattern = terms_pattern(terms)
+        m = pattern.search(text) if pattern else None
+        begin = 0 if m is None else max(0, m.start() - width // 5)
+        exact = False
+    if begin and not exact:
         space = text.find(" ", begin)
         begin = space + 1 if 0 <= space < begin + 30 else begin
     end = min(len(text), begin + width)
