@@ -247,6 +247,32 @@ def test_cli_terminal_output(fake_seeds: Path) -> None:
     assert "COVERS" in result.output or "MENTIONS" in result.output
 
 
+def test_bench_compare_scores_each_half(fake_seeds: Path, tmp_path: Path) -> None:
+    """``parallax bench compare`` on the fake index: every labelled cell scored once, the figures agree
+    with the cells, the result file holds the command, and the table fits 80 columns."""
+    result = runner.invoke(
+        app, ["bench", "compare", "--index", str(fake_seeds), "--out", str(tmp_path)], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0, result.output
+    assert all(len(line) <= 80 for line in result.stdout.splitlines()) and "…" not in result.stdout
+    assert "held-out" in result.stdout and "calibration" in result.stdout
+    data = json.loads((tmp_path / "compare-seeds.json").read_text(encoding="utf-8"))
+    assert data["command"] == f"parallax bench compare --index {fake_seeds} --out {tmp_path}"
+    labelled = json.loads((seeds_dir().parent / "benchmarks" / "data" / "seeds_coverage.json").read_text())
+    assert len(data["cells"]) == 5 * len(labelled["topics"])
+    for half, name in zip(data["halves"], ("calibration", "held-out")):
+        cells = [c for c in data["cells"] if c["half"] == name]
+        assert half["cells"] == len(cells) == sum(sum(row.values()) for row in half["confusion"].values())
+        assert half["accuracy"] == pytest.approx(
+            sum(c["label"] == c["predicted"] for c in cells) / len(cells), abs=1e-4
+        )
+        covered = [c for c in cells if c["label"] == "covers"]
+        assert half["covered_cells"] == len(covered)
+        assert half["evidence_rate"] == pytest.approx(
+            sum(c["evidence_in_top"] for c in covered) / len(covered), abs=1e-4
+        )
+
+
 @pytest.mark.parametrize("topic", ["", "   ", '""'])
 def test_cli_empty_topic_is_a_one_line_error(fake_seeds: Path, topic: str) -> None:
     result = runner.invoke(app, ["compare", topic, "--index", str(fake_seeds)])

@@ -457,10 +457,18 @@ def bench(
 
 def _bench_compare(index: str | None, out: Path | None) -> None:
     """``parallax bench compare``: coverage accuracy, evidence in the top passage and latency per half."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    from .bench_compare import COMPARE_HEADER, bench_compare, compare_rows, confusion_rows, write_compare_result
+    from .bench_compare import (
+        COMPARE_HEADER,
+        COMPARE_NOTE,
+        bench_compare,
+        compare_rows,
+        confusion_rows,
+        write_compare_result,
+    )
     from .coverage import LABELS
     from .embed import get_embedder
 
@@ -472,14 +480,24 @@ def _bench_compare(index: str | None, out: Path | None) -> None:
         )
         write_compare_result(result, out / "compare-seeds.json", command)
     console = Console()
-    table = Table(title=f"compare on the labelled seeds ({result.model})", title_justify="left")
+    table = Table(
+        title=f"compare on the labelled seeds ({result.model})",
+        title_justify="left",
+        caption=COMPARE_NOTE,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+        collapse_padding=True,
+    )
     for col in COMPARE_HEADER:
-        table.add_column(col, justify="left" if col == "half" else "right")
+        table.add_column(col, justify="left" if col == "half" else "right", no_wrap=True)
     for row in compare_rows(result):
         table.add_row(*row)
     console.print(table)
     for half in result.halves:
-        confusion = Table(title=f"{half.name}: true label (rows) x verdict (columns)", title_justify="left")
+        console.print(f"\n[bold]{half.name}[/]: true label (rows) x verdict (columns)", soft_wrap=True)
+        confusion = Table()
         confusion.add_column("")
         for label in LABELS:
             confusion.add_column(label, justify="right")
