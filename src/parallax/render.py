@@ -20,7 +20,7 @@ def highlighted(text: str, terms: Sequence[str], style: str = "bold yellow") -> 
 
 
 def snippet(raw: str, terms: Sequence[str], width: int = 320, at: int | None = None) -> Text:
-    """The clean passage, at most about ``width`` characters, highlighted: from just before offset ``at``
-    of ``raw`` (its best sentence) when given, else from just before its first query term."""
+    """The clean passage, at most about ``width`` characters, highlighted: from offset ``at`` of ``raw``
+    (its best sentence) when given, else from just before its first query term."""
     focus = None if at is None else len(to_plain(raw[:at]))
     return highlighted(excerpt(to_plain(raw), terms, width, focus), terms)
