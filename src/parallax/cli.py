@@ -270,11 +270,11 @@ def search(
             print(f"note: {note}", file=sys.stderr)
         print(_result_json(result))
         return
-    from .render_search import Style, format_hits, summary_line, wants_color, width_of
+    from .render_search import Style, format_hits, summary_line, terminal_width, wants_color
 
     short = {d.source: d.short_id for d in searcher.index.manifest.documents}
     out = Style(wants_color(sys.stdout))
-    print(format_hits(query, result.hits, short, out, width_of(sys.stdout), show_found_by=result.mode == "hybrid"))
+    print(format_hits(query, result.hits, short, out, terminal_width(), show_found_by=result.mode == "hybrid"))
     err = Style(wants_color(sys.stderr))
     for note in result.notes:
         print(err("note:", "yellow"), note, file=sys.stderr)
@@ -286,7 +286,7 @@ def search(
 def shell(index: IndexOpt = None) -> None:
     """An interactive prompt that keeps the model and index loaded; shows per-query latency."""
     from .embed import get_embedder
-    from .render_search import Style, format_hits, summary_line, wants_color, width_of
+    from .render_search import Style, format_hits, summary_line, terminal_width, wants_color
     from .search import Searcher, SearchResult
     from .shell import HELP, prompt_lines, run_shell
 
@@ -298,7 +298,7 @@ def shell(index: IndexOpt = None) -> None:
     def show(result: object) -> None:
         assert isinstance(result, SearchResult)
         hybrid = result.mode == "hybrid"
-        print(format_hits(result.query, result.hits, short, style, width_of(sys.stdout), show_found_by=hybrid))
+        print(format_hits(result.query, result.hits, short, style, terminal_width(), show_found_by=hybrid))
         print(style(summary_line(result), "dim"), flush=True)
 
     interactive = sys.stdin.isatty()

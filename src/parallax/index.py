@@ -627,8 +627,9 @@ def _update(
     for d in docs:
         if d.source in added and (d.sha256, d.format) in gone:
             moved[d.source] = gone.pop((d.sha256, d.format))
+    claimed = set(moved.values())
     added = [s for s in added if s not in moved]
-    removed = [s for s in removed if s not in set(moved.values())]
+    removed = [s for s in removed if s not in claimed]
     redo = [s for s in unchanged if old_docs[s].format in stale]
     if redo:
         reason = f"{len(redo)} Markdown/HTML documents re-chunked: the index predates heading paths"

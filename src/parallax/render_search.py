@@ -52,8 +52,8 @@ def wants_color(stream: TextIO) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)()) and os.environ.get("TERM") != "dumb"
 
 
-def width_of(stream: TextIO) -> int:
-    """The width to wrap to: the terminal's (or ``COLUMNS``), at most ``MAX_WIDTH``, at least 40."""
+def terminal_width() -> int:
+    """The width to wrap standard output to: the terminal's (or ``COLUMNS``), at most ``MAX_WIDTH``, at least 40."""
     return max(40, min(MAX_WIDTH, shutil.get_terminal_size((100, 24)).columns))
 
 
