@@ -342,6 +342,17 @@ def test_term_counts_match_scikit_learn() -> None:
     want = vectorizer.fit_transform(texts).toarray()
     assert terms == list(vectorizer.get_feature_names_out())
     assert np.array_equal(tf, want)
+    # As ``parallax topics`` counts: its token pattern and stop words, and terms in two texts or more.
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from parallax.topics import _EXTRA_STOP, _TOKEN
+
+    stop = ENGLISH_STOP_WORDS | _EXTRA_STOP
+    terms, tf = count_terms(texts, stop, token_pattern=_TOKEN, min_df=2)
+    vectorizer = CountVectorizer(ngram_range=(1, 2), stop_words=sorted(stop), token_pattern=_TOKEN, min_df=2)
+    want = vectorizer.fit_transform(texts).toarray()
+    assert terms == list(vectorizer.get_feature_names_out())
+    assert np.array_equal(tf, want)
 
 
 def test_point_clusters_match_scikit_learn() -> None:

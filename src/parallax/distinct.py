@@ -6,7 +6,8 @@ words in c, ``A`` the average number of words per class and ``f(t)`` the frequen
 classes: frequent in this class and rare in the others ranks high.
 
 Terms are counted the way scikit-learn's ``CountVectorizer(ngram_range=(1, 2))`` counts them, with
-the token pattern and stop words below; ``tests/test_compare.py`` checks ``count_terms`` against it.
+the token pattern and stop words below (``parallax topics`` passes its own); ``tests/test_compare.py``
+checks ``count_terms`` against it with both settings.
 Counting here rather than importing scikit-learn keeps ~2.4 s of imports (scikit-learn pulls in
 scipy.stats) out of every ``parallax compare``.
 """
@@ -26,23 +27,31 @@ TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w’'-]*[^\W_]|\b\d+%"
 _TOKEN = re.compile(TOKEN_PATTERN)
 
 
-def count_terms(texts: Sequence[str], stop_words: frozenset[str] = STOPWORDS) -> tuple[list[str], np.ndarray]:
+def count_terms(
+    texts: Sequence[str],
+    stop_words: frozenset[str] = STOPWORDS,
+    token_pattern: str = TOKEN_PATTERN,
+    min_df: int = 1,
+) -> tuple[list[str], np.ndarray]:
     """Unigram and bigram counts of each text (texts x terms) and the terms, sorted.
 
-    As ``CountVectorizer(ngram_range=(1, 2), stop_words=..., token_pattern=TOKEN_PATTERN)``: the text
-    is lower-cased, tokens matching the pattern are kept unless they are stop words, and bigrams are
-    formed from the tokens that remain.
+    As ``CountVectorizer(ngram_range=(1, 2), stop_words=..., token_pattern=..., min_df=...)``: the
+    text is lower-cased, tokens matching the pattern are kept unless they are stop words, bigrams are
+    formed from the tokens that remain, and terms found in fewer than ``min_df`` texts are dropped.
     """
+    token = _TOKEN if token_pattern == TOKEN_PATTERN else re.compile(token_pattern)
     counts = []
     for text in texts:
-        tokens = [t for t in _TOKEN.findall(text.lower()) if t not in stop_words]
+        tokens = [t for t in token.findall(text.lower()) if t not in stop_words]
         counts.append(Counter(tokens + [f"{a} {b}" for a, b in pairwise(tokens)]))
-    terms = sorted(set().union(*counts)) if counts else []
+    df = Counter(term for c in counts for term in c)
+    terms = sorted(term for term, n in df.items() if n >= min_df)
     column = {t: j for j, t in enumerate(terms)}
     tf = np.zeros((len(texts), len(terms)), dtype=float)
     for i, c in enumerate(counts):
         for term, n in c.items():
-            tf[i, column[term]] = n
+            if term in column:
+                tf[i, column[term]] = n
     return terms, tf
 
 

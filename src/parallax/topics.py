@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .distinct import class_weights
+from .distinct import class_weights, count_terms
 from .errors import InputError
 from .markup import to_plain
 
@@ -312,18 +312,15 @@ def _choose_k(x: np.ndarray) -> tuple[int, dict[int, float]]:
 
 def _ctfidf(texts: list[str], labels: np.ndarray, classes: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """c-TF-IDF weights (classes x terms) and the vocabulary."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    stop = sorted(ENGLISH_STOP_WORDS | _EXTRA_STOP)
     vocab_min = 2 if len(texts) >= 20 else 1
-    vectorizer = CountVectorizer(stop_words=stop, ngram_range=(1, 2), min_df=vocab_min, token_pattern=_TOKEN)
-    try:
-        counts = vectorizer.fit_transform(texts)
-    except ValueError:  # no term survives (empty or stop-word-only corpus)
+    terms, counts = count_terms(texts, ENGLISH_STOP_WORDS | _EXTRA_STOP, token_pattern=_TOKEN, min_df=vocab_min)
+    if not terms:  # no term survives (empty or stop-word-only corpus)
         return np.zeros((len(classes), 0)), np.array([], dtype=object)
-    tf = np.vstack([np.asarray(counts[labels == c].sum(axis=0)).ravel() for c in classes]).astype(np.float64)
+    tf = np.vstack([counts[labels == c].sum(axis=0) for c in classes])
     weights = class_weights(tf, tf.sum(axis=1), tf.sum() / max(len(classes), 1))
-    return weights, np.asarray(vectorizer.get_feature_names_out(), dtype=object)
+    return weights, np.asarray(terms, dtype=object)
 
 
 def _same_word(a: str, b: str) -> bool:
