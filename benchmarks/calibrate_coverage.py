@@ -18,11 +18,11 @@ import warnings
 
 import numpy as np
 
+from parallax.analyze.compare import Comparer
+from parallax.analyze.coverage import FEATURES, LABELS
 from parallax.api import open_index
-from parallax.bench_compare import load_coverage_labels
-from parallax.compare import Comparer
-from parallax.coverage import FEATURES, LABELS
-from parallax.embed import get_embedder
+from parallax.bench.compare import load_coverage_labels
+from parallax.embed.registry import get_embedder
 
 
 def fit(x: np.ndarray, y: list[str], c: float) -> tuple[np.ndarray, np.ndarray]:

@@ -39,16 +39,16 @@ from typing import Any
 
 import numpy as np
 
-from parallax.bench import environment
-from parallax.bench_compare import LabelledTopic, load_coverage_labels
-from parallax.compare import Comparer
-from parallax.corpus import load_corpus
-from parallax.coverage import LABELS, SENTENCE_LEVEL, decide, features
-from parallax.embed import get_embedder, packaged_model_dir
-from parallax.index import Index, build_index
-from parallax.paths import seeds_dir
-from parallax.query import parse_query
-from parallax.terms import STOPWORDS
+from parallax.analyze.compare import Comparer
+from parallax.analyze.coverage import LABELS, SENTENCE_LEVEL, decide, features
+from parallax.bench.compare import LabelledTopic, load_coverage_labels
+from parallax.bench.retrieval import environment
+from parallax.core.settings import seeds_dir
+from parallax.embed.registry import get_embedder, packaged_model_dir
+from parallax.index.core import Index, build_index
+from parallax.ingest.corpus import load_corpus
+from parallax.text.query import parse_query
+from parallax.text.terms import STOPWORDS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 C_CEILING = 100.0

@@ -33,10 +33,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from parallax.bench import environment
-from parallax.embed import FakeEmbedder
-from parallax.index import Index
-from parallax.search import Searcher
+from parallax.bench.retrieval import environment
+from parallax.embed.registry import FakeEmbedder
+from parallax.index.core import Index
+from parallax.search.searcher import Searcher
 
 MODEL = "parallax/fake-hash-64"
 QUERIES = [

@@ -59,9 +59,9 @@ def rss_of(cmd: list[str], env: dict[str, str]) -> int:
 
 def warm(backend: str, n: int) -> dict[str, dict[str, float]]:
     from parallax.api import open_index
-    from parallax.embed import get_embedder
-    from parallax.evaluate import percentiles
-    from parallax.search import Searcher
+    from parallax.bench.evaluate import percentiles
+    from parallax.embed.registry import get_embedder
+    from parallax.search.searcher import Searcher
 
     searcher = Searcher(open_index(None), get_embedder(backend=backend))
     searcher.search("warm up", k=10, mode="hybrid")
@@ -81,7 +81,7 @@ def warm(backend: str, n: int) -> dict[str, dict[str, float]]:
 def batch_throughput() -> dict[str, float]:
     """Corpus embedding speed (texts per second) of each backend on the seeds' chunk texts."""
     from parallax.api import open_index
-    from parallax.embed import get_embedder
+    from parallax.embed.registry import get_embedder
 
     texts = [c.embed_text for c in open_index(None).all_chunks()]
     out = {}
@@ -98,7 +98,7 @@ def model_floor(lengths: tuple[int, ...] = (1, 2, 4, 8, 12, 16, 32), runs: int =
     """Median ms of one ONNX forward pass for a query of n word pieces (plus [CLS] and [SEP])."""
     import numpy as np
 
-    from parallax.onnx_embed import OnnxEmbedder
+    from parallax.embed.onnx import OnnxEmbedder
 
     out: dict[str, dict[str, float]] = {}
     for name, int8 in (("float32", False), ("int8", True)):
@@ -120,8 +120,8 @@ def model_floor(lengths: tuple[int, ...] = (1, 2, 4, 8, 12, 16, 32), runs: int =
 
 
 def int8_quality() -> dict[str, dict[str, float]]:
-    from parallax.bench import bench_seeds
-    from parallax.onnx_embed import OnnxEmbedder
+    from parallax.bench.retrieval import bench_seeds
+    from parallax.embed.onnx import OnnxEmbedder
 
     out = {}
     for name, emb in (("float32", OnnxEmbedder()), ("int8", OnnxEmbedder(int8=True))):
@@ -164,7 +164,7 @@ def main() -> None:
     floor = model_floor()
     result = {
         "command": ("python benchmarks/latency.py " + " ".join(sys.argv[1:])).strip(),
-        "environment": __import__("parallax.bench", fromlist=["environment"]).environment(),
+        "environment": __import__("parallax.bench.retrieval", fromlist=["environment"]).environment(),
         "cold_seconds": {
             k: {"median": round(medians[k], 3), "runs": [round(x, 3) for x in v]} for k, v in cold.items()
         },

@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 
 from parallax.api import index_paths
-from parallax.bench import environment
-from parallax.corpus import load_corpus
-from parallax.embed import FakeEmbedder
-from parallax.paths import seeds_dir
+from parallax.bench.retrieval import environment
+from parallax.core.settings import seeds_dir
+from parallax.embed.registry import FakeEmbedder
+from parallax.ingest.corpus import load_corpus
 
 HERE = Path(__file__).parent
 

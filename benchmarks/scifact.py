@@ -23,16 +23,16 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
-from parallax.beir import load_beir, subset, to_documents
-from parallax.bench import _maxp, environment
-from parallax.chunk import ChunkerConfig
-from parallax.corpus import Corpus
-from parallax.embed import SentenceTransformerEmbedder
-from parallax.evaluate import METRICS, percentiles, score, write_trec
-from parallax.fusion import FusionConfig
-from parallax.index import Index, build_index
-from parallax.lexical import BM25Config, BM25Index
-from parallax.search import Searcher
+from parallax.bench.beir import load_beir, subset, to_documents
+from parallax.bench.evaluate import METRICS, percentiles, score, write_trec
+from parallax.bench.retrieval import _maxp, environment
+from parallax.embed.registry import SentenceTransformerEmbedder
+from parallax.index.bm25 import BM25Config, BM25Index
+from parallax.index.core import Index, build_index
+from parallax.ingest.chunk import ChunkerConfig
+from parallax.ingest.corpus import Corpus
+from parallax.search.fusion import FusionConfig
+from parallax.search.searcher import Searcher
 
 HERE = Path(__file__).parent
 DATA = HERE.parents[1] / "shared" / "datasets" / "scifact"
@@ -69,7 +69,7 @@ def lean_report(
 ) -> dict[str, Any]:
     import numpy as np
 
-    from parallax.onnx_embed import OnnxEmbedder
+    from parallax.embed.onnx import OnnxEmbedder
 
     rows: list[dict[str, Any]] = []
     for name, enc in (

@@ -31,15 +31,15 @@ from typing import Any
 
 import numpy as np
 
-from parallax.bench import environment, seeds_queries_path
-from parallax.corpus import load_corpus
-from parallax.embed import Embedder, get_embedder
-from parallax.evaluate import load_labelled_queries, passage_qrels, passage_run, score
-from parallax.fusion import FusionConfig, convex
-from parallax.index import Index, build_index
-from parallax.lexical import BM25Index, tokenize
-from parallax.paths import seeds_dir
-from parallax.terms import STOPWORDS
+from parallax.bench.evaluate import load_labelled_queries, passage_qrels, passage_run, score
+from parallax.bench.retrieval import environment, seeds_queries_path
+from parallax.core.settings import seeds_dir
+from parallax.embed.registry import Embedder, get_embedder
+from parallax.index.bm25 import BM25Index, tokenize
+from parallax.index.core import Index, build_index
+from parallax.ingest.corpus import load_corpus
+from parallax.search.fusion import FusionConfig, convex
+from parallax.text.terms import STOPWORDS
 
 HERE = Path(__file__).parent
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
@@ -176,8 +176,8 @@ def seeds_table(embedder: Embedder) -> list[dict[str, Any]]:
 
 
 def scifact_train(embedder: Embedder, folder: Path) -> list[dict[str, Any]]:
-    from parallax.beir import load_beir
-    from parallax.search import Searcher
+    from parallax.bench.beir import load_beir
+    from parallax.search.searcher import Searcher
 
     sys.path.insert(0, str(HERE))
     from scifact import DATA, run_queries

@@ -15,15 +15,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from parallax.bench import environment, seeds_queries_path
-from parallax.chunk import ChunkerConfig
-from parallax.corpus import load_corpus
-from parallax.embed import get_embedder
-from parallax.evaluate import load_labelled_queries, passage_qrels, passage_run, score
-from parallax.fusion import FusionConfig
-from parallax.index import Index, build_index
-from parallax.paths import seeds_dir
-from parallax.search import Searcher
+from parallax.bench.evaluate import load_labelled_queries, passage_qrels, passage_run, score
+from parallax.bench.retrieval import environment, seeds_queries_path
+from parallax.core.settings import seeds_dir
+from parallax.embed.registry import get_embedder
+from parallax.index.core import Index, build_index
+from parallax.ingest.chunk import ChunkerConfig
+from parallax.ingest.corpus import load_corpus
+from parallax.search.fusion import FusionConfig
+from parallax.search.searcher import Searcher
 
 RESULTS = Path(__file__).parent / "results"
 

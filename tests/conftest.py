@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from parallax.chunk import ChunkerConfig
-from parallax.corpus import load_corpus
-from parallax.embed import FakeEmbedder
-from parallax.index import build_index
-from parallax.paths import seeds_dir
+from parallax.core.settings import seeds_dir
+from parallax.embed.registry import FakeEmbedder
+from parallax.index.core import build_index
+from parallax.ingest.chunk import ChunkerConfig
+from parallax.ingest.corpus import load_corpus
 
 FAKE_MODEL = "parallax/fake-hash-64"
 

@@ -16,7 +16,7 @@ _PROBE = (
     "    print('LOADED=' + json.dumps([m for m in watched if m in sys.modules]), file=sys.stderr, flush=True)\n"
     "    real(code)\n"
     "os._exit = report\n"
-    "from parallax.cli import main\n"
+    "from parallax.cli.main import main\n"
     "main()\n"
 )
 

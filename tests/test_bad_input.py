@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from parallax.cli import app
-from parallax.corpus import load_corpus
-from parallax.errors import CorpusError
-from parallax.query import MAX_QUERY_CHARS
+from parallax.cli.main import app
+from parallax.core.errors import CorpusError
+from parallax.ingest.corpus import load_corpus
+from parallax.text.query import MAX_QUERY_CHARS
 
 from .test_cli import assert_one_line_error
 

@@ -4,10 +4,10 @@ import itertools
 
 import pytest
 
-from parallax.chunk import ChunkerConfig, chunk_document, split_sentences
-from parallax.corpus import Document, load_corpus, sha256_text, to_plain
-from parallax.embed import FakeEmbedder
-from parallax.paths import seeds_dir
+from parallax.core.settings import seeds_dir
+from parallax.embed.registry import FakeEmbedder
+from parallax.ingest.chunk import ChunkerConfig, chunk_document, split_sentences
+from parallax.ingest.corpus import Document, load_corpus, sha256_text, to_plain
 
 
 def make_doc(text: str, fmt: str = "text") -> Document:

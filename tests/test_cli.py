@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from parallax.cli import app
-from parallax.index import MANIFEST_FILE
+from parallax.cli.main import app
+from parallax.index.core import MANIFEST_FILE
 
 from .probes import HEAVY, modules_loaded_by
 from .test_index import snapshot
@@ -42,7 +42,7 @@ def test_search_json_schema_on_seeds() -> None:
     assert data["query"] == "Vilnius summit agenda" and data["k"] == 4
     assert set(data["latency_ms"]) == {"embed", "search", "total"}
     assert len(data["results"]) == 4
-    from parallax.paths import seeds_dir
+    from parallax.core.settings import seeds_dir
 
     for i, r in enumerate(data["results"], start=1):
         assert set(r) == {"rank", "score", "source", "title", "start", "end", "text", "found_by"}

@@ -13,18 +13,18 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from parallax.chunk import ChunkerConfig
-from parallax.cli import app
-from parallax.compare import Comparer, compare
-from parallax.corpus import load_corpus
-from parallax.coverage import SENTENCE_LEVEL, CoverageFeatures, decide, features, sentence_scores
-from parallax.distinct import c_tf_idf
-from parallax.embed import FakeEmbedder
-from parallax.facts import extract_facts
-from parallax.index import Index, build_index
-from parallax.paths import seeds_dir
-from parallax.render import snippet
-from parallax.terms import excerpt
+from parallax.analyze.compare import Comparer, compare
+from parallax.analyze.coverage import SENTENCE_LEVEL, CoverageFeatures, decide, features, sentence_scores
+from parallax.analyze.distinct import c_tf_idf
+from parallax.analyze.facts import extract_facts
+from parallax.cli.main import app
+from parallax.core.settings import seeds_dir
+from parallax.embed.registry import FakeEmbedder
+from parallax.index.core import Index, build_index
+from parallax.ingest.chunk import ChunkerConfig
+from parallax.ingest.corpus import load_corpus
+from parallax.render.rich_text import snippet
+from parallax.text.terms import excerpt
 
 runner = CliRunner()
 KOREA = "002_1619fb158eec5a78.txt"
@@ -180,7 +180,7 @@ def test_json_schema_on_the_seeds(fake_seeds: Path) -> None:
 
 
 def test_comparer_reuses_its_state_and_refuses_bad_input(fake_seeds: Path) -> None:
-    from parallax.errors import InputError
+    from parallax.core.errors import InputError
 
     comparer = Comparer(Index.load(fake_seeds), FakeEmbedder(dim=64))
     a = comparer.compare("liaison office in Tokyo").to_dict()
@@ -285,7 +285,7 @@ def test_cli_empty_topic_is_a_one_line_error(fake_seeds: Path, topic: str) -> No
 def test_compare_imports_no_torch(fake_seeds: Path) -> None:
     probe = (
         "import sys\n"
-        "from parallax.cli import app\n"
+        "from parallax.cli.main import app\n"
         "from typer.testing import CliRunner\n"
         f"r = CliRunner().invoke(app, ['compare', 'Tokyo office', '--json', '--index', {str(fake_seeds)!r}])\n"
         "assert r.exit_code == 0, r.output\n"
@@ -303,7 +303,7 @@ def test_compare_imports_no_torch(fake_seeds: Path) -> None:
 
 @pytest.mark.integration
 def test_real_model_verdicts_on_plain_topics(tmp_path_factory: pytest.TempPathFactory) -> None:
-    from parallax.embed import MINILM_ID, get_embedder
+    from parallax.embed.registry import MINILM_ID, get_embedder
 
     embedder = get_embedder(MINILM_ID)
     dest = tmp_path_factory.mktemp("cmp-real") / "seeds"
@@ -327,8 +327,8 @@ def test_term_counts_match_scikit_learn() -> None:
     """``count_terms`` counts exactly what scikit-learn's CountVectorizer counts with the same settings."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from parallax.distinct import TOKEN_PATTERN, count_terms
-    from parallax.terms import STOPWORDS
+    from parallax.analyze.distinct import TOKEN_PATTERN, count_terms
+    from parallax.text.terms import STOPWORDS
 
     texts = [d.text for d in load_corpus([seeds_dir()])]
     texts += [
@@ -345,7 +345,7 @@ def test_term_counts_match_scikit_learn() -> None:
     # As ``parallax topics`` counts: its token pattern and stop words, and terms in two texts or more.
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    from parallax.topics import _EXTRA_STOP, _TOKEN
+    from parallax.analyze.topics import _EXTRA_STOP, _TOKEN
 
     stop = ENGLISH_STOP_WORDS | _EXTRA_STOP
     terms, tf = count_terms(texts, stop, token_pattern=_TOKEN, min_df=2)
@@ -360,7 +360,7 @@ def test_point_clusters_match_scikit_learn() -> None:
     from scipy.cluster.hierarchy import fcluster, linkage
     from sklearn.cluster import AgglomerativeClustering
 
-    from parallax.compare import POINT_SIMILARITY
+    from parallax.analyze.compare import POINT_SIMILARITY
 
     rng = np.random.default_rng(3)
     for n in (2, 5, 30, 80):
@@ -380,9 +380,9 @@ def test_compare_does_not_import_scikit_learn(tmp_path: Path) -> None:
     """scikit-learn's import costs seconds (it loads scipy.stats); compare needs none of it."""
     code = (
         "import sys\n"
-        "from parallax.corpus import load_corpus\nfrom parallax.embed import FakeEmbedder\n"
-        "from parallax.index import Index, build_index\nfrom parallax.compare import compare\n"
-        "from parallax.paths import seeds_dir\nfrom pathlib import Path\n"
+        "from parallax.ingest.corpus import load_corpus\nfrom parallax.embed.registry import FakeEmbedder\n"
+        "from parallax.index.core import Index, build_index\nfrom parallax.analyze.compare import compare\n"
+        "from parallax.core.settings import seeds_dir\nfrom pathlib import Path\n"
         f"p = Path({str(tmp_path / 'i')!r})\n"
         "build_index(load_corpus([seeds_dir()]), FakeEmbedder(dim=64), p)\n"
         "compare(Index.load(p), FakeEmbedder(dim=64), 'NATO liaison office in Tokyo')\n"

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from parallax.corpus import content_blocks, is_boilerplate, load_corpus, to_plain
-from parallax.errors import CorpusError
-from parallax.paths import seeds_dir
+from parallax.core.errors import CorpusError
+from parallax.core.settings import seeds_dir
+from parallax.ingest.corpus import content_blocks, is_boilerplate, load_corpus, to_plain
 
 
 def test_seeds_load_with_metadata() -> None:

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from parallax.beir import load_beir, read_qrels, subset, to_documents
-from parallax.errors import InputError
-from parallax.evaluate import LabelledQuery, Passage, covers, passage_qrels, passage_run, score
-from parallax.fusion import FusionConfig, convex, fuse, rrf
+from parallax.bench.beir import load_beir, read_qrels, subset, to_documents
+from parallax.bench.evaluate import LabelledQuery, Passage, covers, passage_qrels, passage_run, score
+from parallax.core.errors import InputError
+from parallax.search.fusion import FusionConfig, convex, fuse, rrf
 
 
 def test_ndcg_worked_by_hand() -> None:
@@ -106,7 +106,7 @@ def test_bench_end_to_end_on_tiny_beir(tiny_beir: Path, tmp_path: Path) -> None:
 
     from typer.testing import CliRunner
 
-    from parallax.cli import app
+    from parallax.cli.main import app
 
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["bench", str(tiny_beir), "--out", str(out)])
@@ -125,8 +125,8 @@ def test_bench_end_to_end_on_tiny_beir(tiny_beir: Path, tmp_path: Path) -> None:
 
 
 def test_bench_seeds_smoke(tmp_path: Path) -> None:
-    from parallax.bench import bench_seeds
-    from parallax.embed import FakeEmbedder
+    from parallax.bench.retrieval import bench_seeds
+    from parallax.embed.registry import FakeEmbedder
 
     result = bench_seeds(FakeEmbedder(), tmp_path, limit_queries=10)
     assert result.queries == 10 and result.documents == 5

@@ -8,7 +8,7 @@ import faiss
 import numpy as np
 import pytest
 
-from parallax.flatfile import FlatFileError, read_flat
+from parallax.index.flatfile import FlatFileError, read_flat
 
 
 def _write(path: Path, vectors: np.ndarray, metric: str = "ip") -> None:

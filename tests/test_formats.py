@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from parallax import corpus as corpus_module
 from parallax.api import parse_span, show_passage
-from parallax.chunk import ChunkerConfig, chunk_document, sentence_units
-from parallax.cli import app
-from parallax.corpus import load_corpus, load_document
-from parallax.embed import FakeEmbedder
-from parallax.errors import CorpusError, InputError
-from parallax.index import Index, build_index
-from parallax.search import Searcher
+from parallax.cli.main import app
+from parallax.core.errors import CorpusError, InputError
+from parallax.embed.registry import FakeEmbedder
+from parallax.index.core import Index, build_index
+from parallax.ingest import corpus as corpus_module
+from parallax.ingest.chunk import ChunkerConfig, chunk_document, sentence_units
+from parallax.ingest.corpus import load_corpus, load_document
+from parallax.search.searcher import Searcher
 
 runner = CliRunner()
 

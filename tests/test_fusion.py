@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from parallax.fusion import FusionConfig, convex, fuse, rrf
+from parallax.search.fusion import FusionConfig, convex, fuse, rrf
 
 
 def test_rrf_by_hand() -> None:

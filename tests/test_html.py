@@ -19,12 +19,19 @@ from typing import Any
 
 import pytest
 
-from parallax.corpus import load_corpus
-from parallax.embed import FakeEmbedder
-from parallax.html import compare_html, heat_colour, highlight, topics_html, write_compare_html, write_topics_html
-from parallax.index import Index, build_index
-from parallax.paths import seeds_dir
-from parallax.topics import discover_topics
+from parallax.analyze.topics import discover_topics
+from parallax.core.settings import seeds_dir
+from parallax.embed.registry import FakeEmbedder
+from parallax.index.core import Index, build_index
+from parallax.ingest.corpus import load_corpus
+from parallax.render.html import (
+    compare_html,
+    heat_colour,
+    highlight,
+    topics_html,
+    write_compare_html,
+    write_topics_html,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "compare_sample.json"
 

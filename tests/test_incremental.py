@@ -11,13 +11,13 @@ import pytest
 from typer.testing import CliRunner
 
 from parallax.api import index_paths
-from parallax.chunk import ChunkerConfig
-from parallax.cli import app
-from parallax.corpus import load_corpus
-from parallax.embed import FakeEmbedder
-from parallax.errors import IndexMismatchError
-from parallax.index import MANIFEST_FILE, Index, UpdateStats, build_index, update_index
-from parallax.search import Searcher
+from parallax.cli.main import app
+from parallax.core.errors import IndexMismatchError
+from parallax.embed.registry import FakeEmbedder
+from parallax.index.core import MANIFEST_FILE, Index, UpdateStats, build_index, update_index
+from parallax.ingest.chunk import ChunkerConfig
+from parallax.ingest.corpus import load_corpus
+from parallax.search.searcher import Searcher
 
 from .test_index import snapshot
 

@@ -6,11 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from parallax.chunk import ChunkerConfig
-from parallax.corpus import load_corpus
-from parallax.embed import FakeEmbedder
-from parallax.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, InputError
-from parallax.index import (
+from parallax.core.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, InputError
+from parallax.embed.registry import FakeEmbedder
+from parallax.index.core import (
     FAISS_FILE,
     FORMAT_VERSION,
     MANIFEST_FILE,
@@ -19,6 +17,8 @@ from parallax.index import (
     Index,
     build_index,
 )
+from parallax.ingest.chunk import ChunkerConfig
+from parallax.ingest.corpus import load_corpus
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

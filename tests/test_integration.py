@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from parallax.chunk import ChunkerConfig
-from parallax.cli import app
-from parallax.corpus import load_corpus
-from parallax.embed import MINILM_ID, SentenceTransformerEmbedder
-from parallax.index import Index, build_index
-from parallax.paths import seeds_dir
-from parallax.search import Searcher
+from parallax.cli.main import app
+from parallax.core.settings import seeds_dir
+from parallax.embed.registry import MINILM_ID, SentenceTransformerEmbedder
+from parallax.index.core import Index, build_index
+from parallax.ingest.chunk import ChunkerConfig
+from parallax.ingest.corpus import load_corpus
+from parallax.search.searcher import Searcher
 
 pytestmark = pytest.mark.integration
 

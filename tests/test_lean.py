@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from parallax.chunk import ChunkerConfig
-from parallax.corpus import load_corpus
-from parallax.embed import MINILM_ID, SentenceTransformerEmbedder
-from parallax.index import Index, build_index
-from parallax.paths import seeds_dir
-from parallax.search import Searcher
+from parallax.core.settings import seeds_dir
+from parallax.embed.registry import MINILM_ID, SentenceTransformerEmbedder
+from parallax.index.core import Index, build_index
+from parallax.ingest.chunk import ChunkerConfig
+from parallax.ingest.corpus import load_corpus
+from parallax.search.searcher import Searcher
 
 from .probes import modules_loaded_by
 
@@ -40,7 +40,7 @@ def lean_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def lean(lean_home: Path, monkeypatch: pytest.MonkeyPatch) -> object:
     """The ONNX encoder, exported once per module into its own home (export takes ~20 s)."""
-    from parallax.onnx_embed import OnnxEmbedder
+    from parallax.embed.onnx import OnnxEmbedder
 
     monkeypatch.setenv("PARALLAX_HOME", str(lean_home))
     embedder = OnnxEmbedder()
@@ -55,7 +55,7 @@ def reference() -> SentenceTransformerEmbedder:
 
 def test_lean_vectors_match_reference(lean: object, reference: SentenceTransformerEmbedder) -> None:
     chunks = []
-    from parallax.chunk import chunk_document
+    from parallax.ingest.chunk import chunk_document
 
     for doc in load_corpus([seeds_dir()]):
         chunks += [c.embed_text for c in chunk_document(doc, ChunkerConfig(), reference.count_tokens)]
@@ -81,7 +81,9 @@ def test_lean_top10_matches_reference(lean: object, reference: SentenceTransform
 def test_search_and_info_do_not_import_torch(lean_home: Path, lean: object) -> None:
     """A cold `parallax search` and `parallax info` on an existing index import no torch."""
     env = {**os.environ, "PARALLAX_HOME": str(lean_home), "PARALLAX_MODEL": MINILM_ID}
-    build = subprocess.run([sys.executable, "-m", "parallax.cli", "index"], env=env, capture_output=True, text=True)
+    build = subprocess.run(
+        [sys.executable, "-m", "parallax", "index"], env=env, capture_output=True, text=True
+    )
     assert build.returncode == 0, build.stderr
     for args in (["search", "liaison office", "--json"], ["info", "--json"]):
         loaded, out = modules_loaded_by(args, env=env)
@@ -91,7 +93,7 @@ def test_search_and_info_do_not_import_torch(lean_home: Path, lean: object) -> N
 
 def test_int8_encoder_stays_close_to_float32(lean: object, lean_home: Path) -> None:
     """The optional int8 model (PARALLAX_BACKEND=onnx-int8) is a separate cached file with nearby vectors."""
-    from parallax.onnx_embed import INT8_FILE, OnnxEmbedder, cache_dir
+    from parallax.embed.onnx import INT8_FILE, OnnxEmbedder, cache_dir
 
     int8 = OnnxEmbedder(int8=True)
     texts = [*QUERIES, "Japan’s defence budget will reach 2% of GDP by 2027.", "🙂 émoji and نص عربي"]
@@ -104,7 +106,7 @@ def test_int8_encoder_stays_close_to_float32(lean: object, lean_home: Path) -> N
 
 def test_fusion_failure_keeps_the_plain_graph(tmp_path: Path) -> None:
     """Graph fusion is an optimisation: when onnxruntime's optimiser cannot read a model, it is left as it was."""
-    from parallax.onnx_embed import _fuse
+    from parallax.embed.onnx import _fuse
 
     model = tmp_path / "model.onnx"
     model.write_bytes(b"not an onnx graph")
@@ -115,8 +117,8 @@ def test_fusion_failure_keeps_the_plain_graph(tmp_path: Path) -> None:
 
 def test_a_damaged_export_is_not_trusted(lean: object, lean_home: Path) -> None:
     """A truncated cached file makes the cache invalid, so it is exported again instead of failing forever."""
-    from parallax.embed import packaged_model_dir
-    from parallax.onnx_embed import WORDS_FILE, _valid_cache, cache_dir
+    from parallax.embed.onnx import WORDS_FILE, _valid_cache, cache_dir
+    from parallax.embed.registry import packaged_model_dir
 
     weights = packaged_model_dir() / "model.safetensors"
     assert _valid_cache(cache_dir(), weights)

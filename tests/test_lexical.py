@@ -10,9 +10,9 @@ import bm25s
 import numpy as np
 import pytest
 
-from parallax.corpus import load_corpus
-from parallax.lexical import BM25Config, BM25Index, _stemmer, library_stopwords, tokenize
-from parallax.paths import seeds_dir
+from parallax.core.settings import seeds_dir
+from parallax.index.bm25 import BM25Config, BM25Index, _stemmer, library_stopwords, tokenize
+from parallax.ingest.corpus import load_corpus
 
 CONFIG = BM25Config()
 QUERIES = [
@@ -72,7 +72,7 @@ def test_search_top_k_mask_and_ties(texts: list[str]) -> None:
 def test_load_rejects_inconsistent_arrays(texts: list[str], tmp_path: Path) -> None:
     BM25Index.build(texts, CONFIG).save(tmp_path)
     np.save(tmp_path / "bm25" / "indptr.csc.index.npy", np.arange(3))  # ends at 2, not len(data)
-    from parallax.errors import CorruptIndexError
+    from parallax.core.errors import CorruptIndexError
 
     with pytest.raises(CorruptIndexError, match="rebuild with"):
         BM25Index.load(tmp_path)
@@ -81,7 +81,7 @@ def test_load_rejects_inconsistent_arrays(texts: list[str], tmp_path: Path) -> N
 def test_query_path_does_not_import_bm25s_or_scipy(texts: list[str], tmp_path: Path) -> None:
     BM25Index.build(texts, CONFIG).save(tmp_path)
     code = (
-        "import sys; from pathlib import Path; from parallax.lexical import BM25Index; "
+        "import sys; from pathlib import Path; from parallax.index.bm25 import BM25Index; "
         f"i = BM25Index.load(Path({str(tmp_path)!r})); assert i.search('Tokyo office', 3)[0]; "
         "print(sorted(m for m in ('bm25s', 'scipy') if m in sys.modules))"
     )

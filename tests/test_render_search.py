@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from parallax.render_search import Style, format_hits, wants_color
-from parallax.search import Hit
+from parallax.render.search import Style, format_hits, wants_color
+from parallax.search.searcher import Hit
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TEXT = "Tokyo was to host a NATO **liaison office**, the first in Asia, until France objected. " * 6

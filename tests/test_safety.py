@@ -14,13 +14,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from parallax import index as index_module
-from parallax.chunk import ChunkerConfig
-from parallax.cli import app
-from parallax.corpus import load_corpus
-from parallax.embed import FakeEmbedder
-from parallax.errors import CorruptIndexError, IndexBusyError, InputError
-from parallax.index import (
+from parallax.cli.main import app
+from parallax.core.errors import CorruptIndexError, IndexBusyError, InputError
+from parallax.embed.registry import FakeEmbedder
+from parallax.index import core as index_module
+from parallax.index.core import (
     FAISS_FILE,
     FORMAT_VERSION,
     MANIFEST_FILE,
@@ -32,6 +30,8 @@ from parallax.index import (
     lock_path,
     update_index,
 )
+from parallax.ingest.chunk import ChunkerConfig
+from parallax.ingest.corpus import load_corpus
 
 from .test_cli import assert_one_line_error
 from .test_incremental import rows
@@ -48,7 +48,7 @@ def invoke(*args: str) -> tuple[int, str]:
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from parallax.index import index_lock
+from parallax.index.core import index_lock
 with index_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))
@@ -102,9 +102,9 @@ def test_lock_lives_beside_the_index_and_is_reentrant(fake_index: Path) -> None:
 CRASH = r"""
 import os, shutil, sys
 from pathlib import Path
-from parallax import index as ix
-from parallax.corpus import load_corpus
-from parallax.embed import FakeEmbedder
+from parallax.index import core as ix
+from parallax.ingest.corpus import load_corpus
+from parallax.embed.registry import FakeEmbedder
 
 point = sys.argv[3]
 real_rename, real_rmtree = os.rename, shutil.rmtree

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from parallax.embed import FakeEmbedder
-from parallax.errors import InputError
-from parallax.index import Index
-from parallax.query import parse_query
-from parallax.search import Searcher
+from parallax.core.errors import InputError
+from parallax.embed.registry import FakeEmbedder
+from parallax.index.core import Index
+from parallax.search.searcher import Searcher
+from parallax.text.query import parse_query
 
 
 @pytest.fixture
@@ -103,10 +103,10 @@ def test_unknown_mode(searcher: Searcher) -> None:
 
 def test_search_one_of_two_same_named_files(tmp_path: Path) -> None:
     """Files sharing a name in different subfolders are separate sources that --source can pick."""
-    from parallax.corpus import load_corpus
-    from parallax.embed import FakeEmbedder
-    from parallax.index import Index, build_index
-    from parallax.search import Searcher
+    from parallax.embed.registry import FakeEmbedder
+    from parallax.index.core import Index, build_index
+    from parallax.ingest.corpus import load_corpus
+    from parallax.search.searcher import Searcher
 
     for folder, text in (("2023", "Tea harvests fell in 2023 after a drought."), ("2024", "Tea harvests rose.")):
         (tmp_path / "r" / folder).mkdir(parents=True)

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from parallax.chunk import ChunkerConfig
-from parallax.cli import app
-from parallax.corpus import load_corpus
-from parallax.embed import FakeEmbedder
-from parallax.index import Index, build_index
-from parallax.paths import seeds_dir
-from parallax.render_topics import render_topic_map
-from parallax.topics import TopicMap, discover_topics, pick_terms, query_for
+from parallax.analyze.topics import TopicMap, discover_topics, pick_terms, query_for
+from parallax.cli.main import app
+from parallax.core.settings import seeds_dir
+from parallax.embed.registry import FakeEmbedder
+from parallax.index.core import Index, build_index
+from parallax.ingest.chunk import ChunkerConfig
+from parallax.ingest.corpus import load_corpus
+from parallax.render.topics import render_topic_map
 
 from .conftest import FAKE_MODEL
 from .probes import modules_loaded_by
@@ -139,7 +139,7 @@ def test_json_schema(seeds_map: TopicMap) -> None:
 
 
 def test_examples_are_exact_spans(seeds_index: Path, seeds_map: TopicMap) -> None:
-    from parallax.corpus import to_plain
+    from parallax.ingest.corpus import to_plain
 
     index = Index.load(seeds_index)
     for t in seeds_map.topics:
@@ -180,7 +180,7 @@ def test_topics_table_fits_a_narrow_terminal(seeds_map: TopicMap) -> None:
 
     from rich.console import Console
 
-    from parallax.render_topics import topics_table
+    from parallax.render.topics import topics_table
 
     console = Console(record=True, width=80)
     console.print(topics_table(seeds_map, 80))
@@ -235,7 +235,7 @@ def test_topics_does_not_import_torch(seeds_index: Path) -> None:
 @pytest.mark.integration
 def test_real_model_finds_the_seeds_topics(tmp_path: Path) -> None:
     """With MiniLM, the seeds' topics are the ones a reader of the five articles would name."""
-    from parallax.embed import MINILM_ID, SentenceTransformerEmbedder
+    from parallax.embed.registry import MINILM_ID, SentenceTransformerEmbedder
 
     dest = tmp_path / "seeds"
     build_index(load_corpus([seeds_dir()]), SentenceTransformerEmbedder(), dest, inputs=[str(seeds_dir())])

@@ -1,5 +1,5 @@
 """``python -m parallax``: the same command line as ``parallax``."""
 
-from parallax.cli import main
+from parallax.cli.main import main
 
 main()

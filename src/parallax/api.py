@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .embed import Embedder, default_model_id, get_embedder
-from .errors import InputError, ParallaxError
-from .index import MANIFEST_FILE, Index, Manifest, UpdateStats, stored_extractions, update_index
-from .paths import DEFAULT_MAX_FILE_MB, indexes_dir, is_seeds_index, resolve_index, seeds_dir
+from parallax.core.errors import InputError, ParallaxError
+from parallax.core.settings import DEFAULT_MAX_FILE_MB, indexes_dir, is_seeds_index, resolve_index, seeds_dir
+from parallax.embed.registry import Embedder, default_model_id, get_embedder
+from parallax.index.core import MANIFEST_FILE, Index, Manifest, UpdateStats, stored_extractions, update_index
 
 if TYPE_CHECKING:  # reading and chunking files is for builds; opening an index does not import them
-    from .chunk import ChunkerConfig
+    from parallax.ingest.chunk import ChunkerConfig
 
 ProgressFactory = Callable[[str], Callable[[int, int], None]]
 
@@ -50,7 +50,7 @@ def index_paths(
     if not paths:
         raise InputError(f"name the files or folders to index: parallax index PATH... --index {dest}")
     if config is None and (max_tokens is not None or overlap is not None):
-        from .chunk import ChunkerConfig
+        from parallax.ingest.chunk import ChunkerConfig
 
         base = recorded_chunker(dest) or ChunkerConfig()
         try:
@@ -61,7 +61,7 @@ def index_paths(
             )
         except ValueError as exc:
             raise InputError(str(exc)) from None
-    from .corpus import load_corpus
+    from parallax.ingest.corpus import load_corpus
 
     with stored_extractions(dest) as reuse:  # unchanged HTML and PDF files are not extracted again
         # fails before anything on disk is touched
@@ -90,7 +90,7 @@ def _manifest_at(dest: Path) -> Manifest | None:
 def recorded_chunker(dest: Path) -> ChunkerConfig | None:
     """The chunker settings an existing index was built with, if its manifest can be read."""
     manifest = _manifest_at(dest)
-    from .chunk import ChunkerConfig
+    from parallax.ingest.chunk import ChunkerConfig
 
     return ChunkerConfig.from_dict(manifest.chunker) if manifest else None
 
@@ -119,7 +119,7 @@ def open_index(
     if is_seeds_index(path) and not (path / "manifest.json").exists():
         progress = on_first_build(path) if on_first_build else None
         # Another process building the seeds at the same moment is waited for; its result is then reused.
-        from .corpus import load_corpus
+        from parallax.ingest.corpus import load_corpus
 
         update_index(
             load_corpus([seeds_dir()]),

@@ -1,0 +1,1 @@
+"""Analyses over an index: sentence table, coverage, distinctive terms, facts, compare and topics."""

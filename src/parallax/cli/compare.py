@@ -1,0 +1,61 @@
+"""``parallax compare``: how each source treats a topic. Registers its command on the main app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from parallax.cli.main import IndexOpt, _open_index, _stderr, app, handles_errors
+
+
+@app.command()
+@handles_errors
+def compare(
+    topic: Annotated[str, typer.Argument(help="The topic, as you would search for it.")],
+    index: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write the comparison as an HTML page.")] = None,
+    passages: Annotated[int, typer.Option("--passages", help="Key passages per source.")] = 3,
+) -> None:
+    """Put the sources side by side on one topic: who covers it, their key passages, what they share.
+
+    For every source: covers / mentions / silent with a score, key passages, distinctive terms and the
+    passage no other source echoes; then an agreement matrix, common ground with the facts each source
+    states, and unique angles.
+    """
+    from parallax.core.errors import InputError
+    from parallax.embed.registry import get_embedder
+    from parallax.text.query import parse_query
+
+    if not topic.strip():
+        raise InputError('the topic is empty; give words to compare on, e.g. parallax compare "Japan and NATO"')
+    parse_query(topic)  # refuses an empty topic before the model loads
+    if passages < 1:
+        raise InputError(f"--passages must be at least 1 (got {passages})")
+    from parallax.analyze.compare import Comparer
+
+    idx = _open_index(index)
+    comparer = Comparer(idx, get_embedder(idx.manifest.model_id))
+    result = comparer.compare(topic, passages=passages)
+    data = result.to_dict()
+    if html is not None:
+        from parallax.render.html import write_compare_html
+
+        write_compare_html(result.to_dict(focus=True), html)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False))
+        return
+    from rich.console import Console
+
+    from parallax.render.compare import comparison_renderables
+
+    console = Console()
+    for part in comparison_renderables(result):
+        console.print(part)
+    err = _stderr()
+    if html is not None:
+        err.print(f"Wrote {html}")
+    err.print(f"[dim]compare {result.latency_ms:.0f} ms · model load {comparer.load_ms:.0f} ms[/]")

@@ -1,0 +1,114 @@
+"""``parallax shell``: a prompt that keeps the model and index loaded, for many queries in a row.
+
+Lines are queries; lines starting with ``:`` change settings (``:k 5``, ``:mode bm25``,
+``:source panda``, ``:source all``, ``:json``, ``:help``, ``:quit``). History is kept in the
+Parallax home between sessions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from parallax.core.errors import ParallaxError
+from parallax.core.settings import home
+from parallax.search.searcher import MODES, Searcher
+
+HELP = (
+    "Type a query, or a command: :k N · :mode dense|bm25|hybrid · :source ID (repeat to add) · "
+    ":source all · :json (toggle) · :help · :quit"
+)
+
+
+@dataclass
+class ShellState:
+    k: int = 5
+    mode: str = "hybrid"
+    sources: list[str] = field(default_factory=list)
+    as_json: bool = False
+
+
+def _command(line: str, state: ShellState, searcher: Searcher) -> str | None:
+    """Apply a ``:`` command; return a message, or None to quit."""
+    name, _, arg = line[1:].strip().partition(" ")
+    arg = arg.strip()
+    if name in ("q", "quit", "exit"):
+        return None
+    if name == "k" and arg.isdigit() and int(arg) > 0:
+        state.k = int(arg)
+        return f"k = {state.k}"
+    if name == "mode" and arg in MODES:
+        state.mode = arg
+        return f"mode = {arg}"
+    if name == "source" and arg:
+        if arg == "all":
+            state.sources = []
+        else:
+            searcher.index.resolve_sources([arg])  # raises with the known ids if unknown
+            state.sources.append(arg)
+        return f"sources = {', '.join(state.sources) or 'all'}"
+    if name == "json":
+        state.as_json = not state.as_json
+        return f"json = {'on' if state.as_json else 'off'}"
+    return HELP
+
+
+def run_shell(
+    searcher: Searcher,
+    lines: Iterable[str],
+    show: Callable[[object], None],
+    say: Callable[[str], None],
+) -> int:
+    """Answer each line; return the number of queries run. ``show`` prints a result, ``say`` a message."""
+    state = ShellState()
+    count = 0
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith(":"):
+            try:
+                message = _command(line, state, searcher)
+            except ParallaxError as exc:
+                message = f"Error: {exc}"
+            if message is None:
+                break
+            say(message)
+            continue
+        try:
+            result = searcher.search(line, k=state.k, sources=state.sources, mode=state.mode)
+        except ParallaxError as exc:
+            say(f"Error: {exc}")
+            continue
+        count += 1
+        if state.as_json:
+            say(json.dumps(result.to_dict(), ensure_ascii=False))
+        else:
+            show(result)
+    return count
+
+
+def prompt_lines(prompt: str = "parallax> ") -> Iterable[str]:
+    """Read lines with readline editing and a history file; stops at end of input."""
+    history = home() / "shell_history"
+    try:
+        import readline
+
+        history.parent.mkdir(parents=True, exist_ok=True)
+        if history.exists():
+            readline.read_history_file(str(history))
+        readline.set_history_length(1000)
+    except (ImportError, OSError):
+        readline = None  # type: ignore[assignment]
+    try:
+        while True:
+            try:
+                yield input(prompt)
+            except EOFError:
+                return
+    finally:
+        if readline is not None:
+            with contextlib.suppress(OSError):
+                readline.write_history_file(str(history))

@@ -1,0 +1,54 @@
+"""``parallax topics``: a map of the corpus's main topics. Registers its command on the main app."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from parallax.cli.main import IndexOpt, _open_index, _stderr, app, fail, handles_errors
+
+
+@app.command()
+@handles_errors
+def topics(
+    index: IndexOpt = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML page.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    n: Annotated[
+        int | None, typer.Option("-n", "--topics", help="Number of clusters (default: chosen by silhouette).")
+    ] = None,
+) -> None:
+    """Map the corpus: its main topics, their labels, and how much of each source covers each one.
+
+    Each topic comes with a query to pass to: parallax compare "<query>".
+    """
+    from parallax.analyze.topics import discover_topics
+
+    if n is not None and n < 1:
+        raise fail("-n must be at least 1")
+    tm = discover_topics(_open_index(index), n_topics=n)
+    data = tm.to_dict()
+    if html is not None:
+        from parallax.render.html import write_topics_html
+
+        write_topics_html(data, html)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False), flush=True)
+        if html is not None:
+            _stderr().print(f"[dim]wrote {html}[/]", soft_wrap=True)
+        return
+    from rich.console import Console
+
+    from parallax.render.topics import render_topic_map
+
+    console = Console()
+    console.print(render_topic_map(tm, console.width))
+    sys.stdout.flush()
+    err = _stderr()
+    if html is not None:
+        err.print(f"wrote {html}", soft_wrap=True)
+    err.print(f"[dim]{tm.model} · {tm.index} · {tm.latency_ms:.0f} ms[/]", soft_wrap=True)

@@ -1,0 +1,1 @@
+"""Errors, settings from the environment, file writing: what every layer may use."""

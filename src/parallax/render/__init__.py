@@ -1,0 +1,1 @@
+"""Turning typed results into terminal text and self-contained HTML."""

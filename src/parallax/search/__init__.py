@@ -1,0 +1,1 @@
+"""Answering queries over an index: dense, BM25 and hybrid (fused) retrieval."""

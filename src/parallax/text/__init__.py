@@ -1,0 +1,1 @@
+"""Plain-text work on strings: cleaning markup, boilerplate, query parsing, terms and excerpts, pages."""
