@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 
 from parallax.bench.evaluate import load_labelled_queries, passage_qrels, passage_run, score
-from parallax.bench.retrieval import environment, seeds_queries_path
-from parallax.core.settings import seeds_dir
+from parallax.bench.retrieval import environment
+from parallax.core.settings import seeds_dir, seeds_queries_path
 from parallax.embed.registry import Embedder, get_embedder
 from parallax.index.bm25 import BM25Index, tokenize
 from parallax.index.core import Index, build_index

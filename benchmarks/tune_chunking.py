@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 
 from parallax.bench.evaluate import load_labelled_queries, passage_qrels, passage_run, score
-from parallax.bench.retrieval import environment, seeds_queries_path
-from parallax.core.settings import seeds_dir
+from parallax.bench.retrieval import environment
+from parallax.core.settings import seeds_dir, seeds_queries_path
 from parallax.embed.registry import get_embedder
 from parallax.index.core import Index, build_index
 from parallax.ingest.chunk import ChunkerConfig

@@ -81,9 +81,7 @@ def test_lean_top10_matches_reference(lean: object, reference: SentenceTransform
 def test_search_and_info_do_not_import_torch(lean_home: Path, lean: object) -> None:
     """A cold `parallax search` and `parallax info` on an existing index import no torch."""
     env = {**os.environ, "PARALLAX_HOME": str(lean_home), "PARALLAX_MODEL": MINILM_ID}
-    build = subprocess.run(
-        [sys.executable, "-m", "parallax", "index"], env=env, capture_output=True, text=True
-    )
+    build = subprocess.run([sys.executable, "-m", "parallax", "index"], env=env, capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     for args in (["search", "liaison office", "--json"], ["info", "--json"]):
         loaded, out = modules_loaded_by(args, env=env)

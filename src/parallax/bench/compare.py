@@ -10,7 +10,6 @@ passage of a covered cell holds the evidence, and the latency of a whole compari
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -21,19 +20,12 @@ from parallax.analyze.compare import Comparer, Passage
 from parallax.analyze.coverage import LABELS
 from parallax.bench.evaluate import covers, percentiles
 from parallax.core.errors import InputError
-from parallax.core.settings import seeds_dir
+from parallax.core.settings import seeds_coverage_path
 from parallax.embed.registry import Embedder
 from parallax.index.core import Index
 
 SEEDS_COVERAGE = "seeds_coverage.json"
 _WORD = re.compile(r"\w+")
-
-
-def seeds_coverage_path() -> Path:
-    env = os.environ.get("PARALLAX_SEEDS_COVERAGE")
-    if env:
-        return Path(env)
-    return seeds_dir().parent / "benchmarks" / "data" / SEEDS_COVERAGE
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from parallax.bench.evaluate import (
     score,
     write_trec,
 )
-from parallax.core.settings import seeds_dir
+from parallax.core.settings import seeds_dir, seeds_queries_path
 from parallax.embed.registry import Embedder
 from parallax.index.bm25 import BM25Config
 from parallax.index.core import Index, build_index
@@ -41,13 +41,6 @@ from parallax.search.fusion import FusionConfig
 from parallax.search.searcher import DEFAULT_FUSION, MODES, Searcher
 
 SEEDS_QUERIES = "seeds_queries.jsonl"
-
-
-def seeds_queries_path() -> Path:
-    env = os.environ.get("PARALLAX_SEEDS_QUERIES")
-    if env:
-        return Path(env)
-    return seeds_dir().parent / "benchmarks" / "data" / SEEDS_QUERIES
 
 
 @dataclass

@@ -1,4 +1,16 @@
-"""Where indexes live and where the default corpus (the seeds) is found."""
+"""Settings: the one place that reads Parallax's environment variables, and where indexes live.
+
+| variable | meaning | default |
+|---|---|---|
+| ``PARALLAX_HOME`` | the data folder: named indexes, the ONNX model cache, shell history | the per-user data folder |
+| ``PARALLAX_SEEDS`` | the default corpus | the package's ``_seeds`` or the repo's ``seeds/`` |
+| ``PARALLAX_MODEL`` | the embedding model id | ``sentence-transformers/all-MiniLM-L6-v2`` |
+| ``PARALLAX_BACKEND`` | how MiniLM runs: ``onnx``, ``onnx-int8`` or ``torch`` | ``onnx`` |
+| ``PARALLAX_SEEDS_QUERIES`` | labelled queries (``parallax bench``) | ``benchmarks/data/seeds_queries.jsonl`` |
+| ``PARALLAX_SEEDS_COVERAGE`` | labelled coverage (``bench compare``) | ``benchmarks/data/seeds_coverage.json`` |
+
+Each is read when asked for, never cached, so a test can change it with ``monkeypatch.setenv``.
+"""
 
 from __future__ import annotations
 
@@ -55,6 +67,30 @@ def is_seeds_index(path: Path) -> bool:
     return path.resolve() == (indexes_dir() / SEEDS_INDEX_NAME).resolve()
 
 
-def short_name(source: str) -> str:
-    """A source id without its extension: ``nikkei.md`` -> ``nikkei``, ``2023/summary.pdf`` -> ``2023/summary``."""
-    return Path(source).with_suffix("").as_posix()
+MINILM_ID = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_BACKEND = "onnx"
+
+
+def model_id() -> str:
+    """The embedding model id in use: ``$PARALLAX_MODEL`` or MiniLM."""
+    return os.environ.get("PARALLAX_MODEL") or MINILM_ID
+
+
+def backend() -> str:
+    """How MiniLM runs: ``$PARALLAX_BACKEND`` or ``onnx``."""
+    return os.environ.get("PARALLAX_BACKEND") or DEFAULT_BACKEND
+
+
+def _data_file(variable: str, name: str) -> Path:
+    env = os.environ.get(variable)
+    return Path(env) if env else seeds_dir().parent / "benchmarks" / "data" / name
+
+
+def seeds_queries_path() -> Path:
+    """The seeds' labelled queries: ``$PARALLAX_SEEDS_QUERIES`` or ``benchmarks/data/seeds_queries.jsonl``."""
+    return _data_file("PARALLAX_SEEDS_QUERIES", "seeds_queries.jsonl")
+
+
+def seeds_coverage_path() -> Path:
+    """The seeds' labelled coverage set: ``$PARALLAX_SEEDS_COVERAGE`` or ``benchmarks/data/seeds_coverage.json``."""
+    return _data_file("PARALLAX_SEEDS_COVERAGE", "seeds_coverage.json")

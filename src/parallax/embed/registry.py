@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from parallax.core import settings
 from parallax.core.errors import InputError, MissingExtraError
 
 if TYPE_CHECKING:
@@ -204,7 +205,7 @@ class SentenceTransformerEmbedder:
 
 
 def default_model_id() -> str:
-    return os.environ.get(MODEL_ENV) or MINILM_ID
+    return settings.model_id()
 
 
 BACKEND_ENV = "PARALLAX_BACKEND"
@@ -260,7 +261,7 @@ def get_embedder(model_id: str | None = None, backend: str | None = None) -> Emb
     """
     model_id = model_id or default_model_id()
     if model_id == MINILM_ID:
-        backend = backend or os.environ.get(BACKEND_ENV) or "onnx"
+        backend = backend or settings.backend()
         if backend not in BACKENDS:
             raise InputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         if backend == "torch":

@@ -34,11 +34,11 @@ import numpy as np
 
 from parallax import __version__
 from parallax.core.errors import CorruptIndexError, IndexBusyError, IndexMismatchError, IndexNotFoundError, InputError
-from parallax.core.settings import short_name
 from parallax.index.bm25 import BM25Config, BM25Index
 from parallax.index.flatfile import FlatFileError, read_flat
 from parallax.text.pages import page_at
 from parallax.text.query import normalise
+from parallax.text.sources import short_name
 
 if TYPE_CHECKING:  # chunking and reading files are for builds; a query does not import them
     from parallax.embed.registry import Embedder

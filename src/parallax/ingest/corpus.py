@@ -31,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from parallax.core.errors import CorpusError
-from parallax.core.settings import DEFAULT_MAX_FILE_MB, short_name
+from parallax.core.settings import DEFAULT_MAX_FILE_MB
 from parallax.text.markup import to_plain
 from parallax.text.pages import page_at
+from parallax.text.sources import short_name
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 METADATA_FILE = "sources.json"
