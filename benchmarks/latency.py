@@ -10,7 +10,10 @@ Measures, on the seeds index:
 - peak memory (RSS) of a cold search for each backend;
 - the model alone (onnxruntime session, no tokenising or search) by query length in word pieces,
   float32 and int8: the floor under any warm query on this machine;
-- optionally int8 vs float32 quality on the seeds' labelled queries (--int8).
+- optionally int8 vs float32 quality on the seeds' labelled queries (--int8);
+- optionally (--baseline SRC) the same cold commands through an older checkout's source folder, interleaved
+  with this one's, both started as `python -m parallax` with PYTHONPATH set: a refactoring that must not
+  slow start-up is checked side by side in one run.
 
 Writes benchmarks/results/latency.json and prints the ratios. The package is byte-compiled first,
 as `pip install` and `make install` leave it, so that no run pays for compiling Python sources.
@@ -30,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).parent
 PARALLAX = str(Path(sys.executable).parent / "parallax")
@@ -131,12 +135,43 @@ def int8_quality() -> dict[str, dict[str, float]]:
     return out
 
 
+BASELINE_COMMANDS = {
+    "search": ["search", "Will Japan become a member of NATO?"],
+    "json": ["search", "Will Japan become a member of NATO?", "--json"],
+    "help": ["--help"],
+    "compare": ["compare", "South Korea and arms for Ukraine"],
+}
+
+
+def baseline_cold(baseline: Path, runs: int, env: dict[str, str]) -> dict[str, Any]:
+    """Cold wall seconds of each command for this checkout and ``baseline`` (a src/ folder), interleaved."""
+    this = Path(__import__("parallax").__file__).resolve().parents[1]
+    sources = {"this": this, "baseline": baseline.resolve()}
+    for src in sources.values():
+        compileall.compile_dir(str(src / "parallax"), quiet=1)
+    times: dict[str, dict[str, list[float]]] = {c: {s: [] for s in sources} for c in BASELINE_COMMANDS}
+    for _ in range(runs):
+        for name, args in BASELINE_COMMANDS.items():
+            for label, src in sources.items():
+                cmd = [sys.executable, "-m", "parallax", *args]
+                times[name][label].append(timed(cmd, {**env, "PYTHONPATH": str(src)}))
+    out: dict[str, dict[str, Any]] = {}
+    for name, by_src in times.items():
+        med = {label: statistics.median(v) for label, v in by_src.items()}
+        out[name] = {
+            **{lab: {"median": round(med[lab], 3), "runs": [round(x, 3) for x in v]} for lab, v in by_src.items()},
+            "ratio": round(med["this"] / med["baseline"], 3),
+        }
+    return {"baseline": str(baseline), "started_as": "python -m parallax", "commands": out}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--warm-queries", type=int, default=200)
     parser.add_argument("--int8", action="store_true", help="also compare int8 and float32 quality on the seeds")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "latency.json")
+    parser.add_argument("--baseline", type=Path, help="an older checkout's src/ folder to compare cold starts with")
     args = parser.parse_args()
 
     import parallax
@@ -154,6 +189,7 @@ def main() -> None:
         cold["help"].append(timed([PARALLAX, "--help"], env))
         cold["compare"].append(timed([PARALLAX, "compare", "South Korea and arms for Ukraine"], env))
     medians = {k: statistics.median(v) for k, v in cold.items()}
+    side_by_side = baseline_cold(args.baseline, args.runs, env) if args.baseline else None
     rss = {
         b: rss_of([PARALLAX, *query], {**env, "PARALLAX_BACKEND": b})
         for b in ("onnx", "torch")
@@ -174,6 +210,8 @@ def main() -> None:
         "batch_texts_per_second": batch,
         "model_forward_ms_by_word_pieces": floor,
     }
+    if side_by_side is not None:
+        result["cold_seconds_vs_baseline"] = side_by_side
     if args.int8:
         result["int8_vs_float32_seeds_dense"] = int8_quality()
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -196,6 +234,12 @@ def main() -> None:
     print("corpus embedding, seeds chunks, texts/s: " + ", ".join(f"{b} {v}" for b, v in batch.items()))
     for name, by_n in floor.items():
         print(f"model alone, {name}, ms by query word pieces: " + ", ".join(f"{n}: {v}" for n, v in by_n.items()))
+    if side_by_side is not None:
+        for name, row in side_by_side["commands"].items():
+            print(
+                f"cold {name:<8} this checkout {row['this']['median']:.3f} s, "
+                f"baseline {row['baseline']['median']:.3f} s (ratio {row['ratio']:.3f})"
+            )
     if args.int8:
         q = result["int8_vs_float32_seeds_dense"]
         print("seeds dense nDCG@10: " + ", ".join(f"{k} {v['ndcg@10']:.4f}" for k, v in q.items()))
