@@ -24,10 +24,14 @@ demo: install
 	$(BIN)/parallax search "Vilnius summit agenda" -k 5
 	$(BIN)/parallax search "Will Japan become a member of NATO?" -k 3
 
+# ruff (style, complexity), mypy (types), import-linter (the layers in pyproject.toml: a wrong-way import fails),
+# and the links and anchors of README.md and docs/.
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+	$(PY) docs/check_links.py
 
 # Headless Chromium (Debian's package) for the HTML page tests; best effort: without it they are skipped.
 browser:
