@@ -35,7 +35,7 @@ from typing import Any
 
 from parallax.bench.retrieval import environment
 from parallax.embed.registry import FakeEmbedder
-from parallax.index.core import Index
+from parallax.index.reader import Index
 from parallax.search.searcher import Searcher
 
 MODEL = "parallax/fake-hash-64"

@@ -14,7 +14,9 @@ from parallax.api import index_paths
 from parallax.cli.main import app
 from parallax.core.errors import IndexMismatchError
 from parallax.embed.registry import FakeEmbedder
-from parallax.index.core import MANIFEST_FILE, Index, UpdateStats, build_index, update_index
+from parallax.index.builder import UpdateStats, build_index, update_index
+from parallax.index.manifest import MANIFEST_FILE
+from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.corpus import load_corpus
 from parallax.search.searcher import Searcher
@@ -26,13 +28,11 @@ PANDA = "004_0394954a670df23c.txt"
 
 
 def rows(index: Index) -> list[tuple[str, int, int, str, str]]:
-    return [
-        (str(s), int(a), int(b), str(t), str(c))
-        for s, a, b, t, c in index._conn.execute(
-            'SELECT d.source, c.start, c."end", c.embed_text, c.context FROM chunks c '
-            "JOIN documents d ON d.id = c.doc_id ORDER BY c.id"
-        )
-    ]
+    """``(source, start, end, embed_text, context)`` of every chunk, in id order."""
+    stored = index.reusable_rows([d.source for d in index.manifest.documents])
+    by_id = sorted((cid, src, a, b, t, c) for src, r in stored.items() for cid, a, b, t, c in r.chunks)
+    assert [row[0] for row in by_id] == list(range(len(index)))
+    return [(src, a, b, t, c) for _, src, a, b, t, c in by_id]
 
 
 def sentence_rows(index: Index) -> list[tuple[str, int, int, tuple[int, ...]]]:
@@ -42,10 +42,7 @@ def sentence_rows(index: Index) -> list[tuple[str, int, int, tuple[int, ...]]]:
     for cid in range(len(index)):
         for sid in ids[indptr[cid] : indptr[cid + 1]]:
             owners.setdefault(int(sid), []).append(cid)
-    out = index._conn.execute(
-        'SELECT s.id, d.source, s.start, s."end" FROM sentences s JOIN documents d ON d.id = s.doc_id ORDER BY s.id'
-    ).fetchall()
-    return [(str(src), int(a), int(b), tuple(owners.get(int(sid), []))) for sid, src, a, b in out]
+    return [(src, a, b, tuple(owners.get(sid, []))) for sid, (src, a, b) in enumerate(index.sentence_spans())]
 
 
 @pytest.fixture

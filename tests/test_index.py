@@ -8,15 +8,9 @@ import pytest
 
 from parallax.core.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, InputError
 from parallax.embed.registry import FakeEmbedder
-from parallax.index.core import (
-    FAISS_FILE,
-    FORMAT_VERSION,
-    MANIFEST_FILE,
-    SENTENCES_FILE,
-    STORE_FILE,
-    Index,
-    build_index,
-)
+from parallax.index.builder import BuildOptions, build_index
+from parallax.index.manifest import FAISS_FILE, FORMAT_VERSION, MANIFEST_FILE, SENTENCES_FILE, STORE_FILE
+from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.corpus import load_corpus
 
@@ -139,24 +133,25 @@ def test_sentence_vectors_belong_to_their_chunks(fake_index: Path) -> None:
     indptr, ids = index.chunk_members()
     sentences = index.sentence_matrix()
     assert sentences is not None and sentences.shape == (index.manifest.sentence_count, 64)
-    rows = index._conn.execute('SELECT id, doc_id, start, "end" FROM sentences').fetchall()
-    spans = {r[0]: r for r in rows}
+    spans = index.sentence_spans()
+    assert len(spans) == index.manifest.sentence_count
     for chunk in index.all_chunks():
         members = ids[indptr[chunk.id] : indptr[chunk.id + 1]]
         assert len(members) >= 1
         for sid in members:
-            _, _, start, end = spans[int(sid)]
-            assert chunk.start <= start < end <= chunk.end
+            source, start, end = spans[int(sid)]
+            assert source == chunk.source and chunk.start <= start < end <= chunk.end
     # Each sentence vector is the embedding of that sentence's clean text.
     text = index.document_text("cats.txt")
-    first = next(r for r in rows if text[r[2] : r[3]].startswith("Cats are small"))
-    expected = FakeEmbedder(dim=64).embed([text[first[2] : first[3]]])[0]
-    assert abs(float(sentences[first[0]] @ expected) - 1.0) < 1e-5
+    first = next(i for i, (s, a, b) in enumerate(spans) if s == "cats.txt" and text[a:b].startswith("Cats are small"))
+    _, start, end = spans[first]
+    expected = FakeEmbedder(dim=64).embed([text[start:end]])[0]
+    assert abs(float(sentences[first] @ expected) - 1.0) < 1e-5
 
 
 def test_without_sentence_vectors(small_corpus: Path, tmp_path: Path) -> None:
     dest = tmp_path / "plain"
-    build_index(load_corpus([small_corpus]), FakeEmbedder(), dest, sentence_vectors=False)
+    build_index(load_corpus([small_corpus]), FakeEmbedder(), dest, options=BuildOptions(sentence_vectors=False))
     index = Index.load(dest)
     assert index.sentence_matrix() is None
     assert index.manifest.dense["chunk_weight"] == 1.0

@@ -9,9 +9,10 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import pytest
+import Stemmer
 
 from parallax.core.settings import seeds_dir
-from parallax.index.bm25 import BM25Config, BM25Index, _stemmer, library_stopwords, tokenize
+from parallax.index.bm25 import BM25Config, BM25Index, library_stopwords, tokenize
 from parallax.ingest.corpus import load_corpus
 
 CONFIG = BM25Config()
@@ -35,7 +36,7 @@ def test_tokenize_matches_bm25s(texts: list[str]) -> None:
     stop = frozenset(library_stopwords("en"))
     ours = tokenize(texts + QUERIES, CONFIG, stop)
     theirs = bm25s.tokenize(
-        texts + QUERIES, stopwords="en", stemmer=_stemmer("english"), return_ids=False, show_progress=False
+        texts + QUERIES, stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False, show_progress=False
     )
     assert ours == [list(t) for t in theirs]
 

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -17,19 +18,10 @@ from typer.testing import CliRunner
 from parallax.cli.main import app
 from parallax.core.errors import CorruptIndexError, IndexBusyError, InputError
 from parallax.embed.registry import FakeEmbedder
-from parallax.index import core as index_module
-from parallax.index.core import (
-    FAISS_FILE,
-    FORMAT_VERSION,
-    MANIFEST_FILE,
-    SENTENCES_FILE,
-    STORE_FILE,
-    Index,
-    build_index,
-    index_lock,
-    lock_path,
-    update_index,
-)
+from parallax.index.builder import build_index, update_index
+from parallax.index.lock import index_lock, lock_path
+from parallax.index.manifest import FAISS_FILE, FORMAT_VERSION, MANIFEST_FILE, SENTENCES_FILE, STORE_FILE
+from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.corpus import load_corpus
 
@@ -48,7 +40,7 @@ def invoke(*args: str) -> tuple[int, str]:
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from parallax.index.core import index_lock
+from parallax.index.lock import index_lock
 with index_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))
@@ -93,16 +85,21 @@ def test_wait_for_the_other_build(fake_index: Path, small_corpus: Path) -> None:
         holder.wait()
 
 
-def test_lock_lives_beside_the_index_and_is_reentrant(fake_index: Path) -> None:
+def test_lock_lives_beside_the_index_and_is_held_once(fake_index: Path) -> None:
     assert lock_path(fake_index) == fake_index.parent / ".idx.lock"
-    with index_lock(fake_index), index_lock(fake_index):  # a build inside a held lock does not deadlock
+    with index_lock(fake_index):
         assert lock_path(fake_index).read_text().strip() == str(os.getpid())
+        # Not re-entrant: a second holder, even in this process, is refused (a build takes it once).
+        with pytest.raises(IndexBusyError, match=f"pid {os.getpid()}"), index_lock(fake_index):
+            pass
+    with index_lock(fake_index):  # released on exit
+        pass
 
 
 CRASH = r"""
 import os, shutil, sys
 from pathlib import Path
-from parallax.index import core as ix
+from parallax.index import builder, writer
 from parallax.ingest.corpus import load_corpus
 from parallax.embed.registry import FakeEmbedder
 
@@ -133,10 +130,10 @@ def die(*args, **kwargs):
 
 
 if point == "while-writing":
-    ix._write_store = die
-ix.os.rename = rename
-ix.shutil.rmtree = rmtree
-ix.update_index(load_corpus([Path(sys.argv[1])]), FakeEmbedder(dim=64), Path(sys.argv[2]))
+    writer.store.write_store = die
+os.rename = rename
+shutil.rmtree = rmtree
+builder.update_index(load_corpus([Path(sys.argv[1])]), FakeEmbedder(dim=64), Path(sys.argv[2]))
 """
 
 
@@ -230,10 +227,14 @@ def test_read_only_folder_leaves_the_index_untouched(
     before = snapshot(fake_index)
     (small_corpus / "new.txt").write_text("Owls hunt at night.", encoding="utf-8")
 
-    def read_only(*args: object, **kwargs: object) -> None:
-        raise OSError(errno.EROFS, "Read-only file system")
+    real_mkdir = Path.mkdir
 
-    monkeypatch.setattr(index_module.Path, "mkdir", read_only)  # the staged folder cannot be created
+    def read_only(self: Path, *args: Any, **kwargs: Any) -> None:
+        if ".idx.tmp-" in self.name:
+            raise OSError(errno.EROFS, "Read-only file system")
+        real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)  # the staged folder cannot be created
     code, out = invoke(*["index", str(small_corpus), "--index", str(fake_index)])
     assert_one_line_error(code, out, "Read-only file system")
     monkeypatch.undo()

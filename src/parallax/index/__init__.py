@@ -1,1 +1,17 @@
-"""An index on disk: manifest, lock, staged writes, chunk store, vectors, BM25; the builder and the reader."""
+"""An index on disk, a folder of open formats, and the code that builds and reads it.
+
+Reading (light: numpy and sqlite3; never imports ``ingest`` or ``embed``):
+    manifest   manifest.json: format version, file names, document records, recorded file sizes
+    store      chunks.sqlite: schema, writing, and every query on it
+    flatfile   the FAISS flat files: written with faiss, read with numpy alone
+    bm25       the BM25 index (bm25s to build, numpy alone to search)
+    lock       one build at a time: a file lock beside the index folder
+    staging    write a temporary sibling folder and swap it in; recover from a half-done swap
+    reader     ``Index``: load and check an index, and its accessors
+Building (imports ``ingest`` and ``embed``, lazily):
+    reuse      whether the index already there can be built upon
+    plan       what changed: added, updated, removed, unchanged, moved, redone documents
+    assemble   the new index's rows and vectors: stored ones copied, new ones chunked and embedded
+    writer     write a whole index into a staged folder
+    builder    ``update_index`` / ``build_index``: lock once, reuse, plan, assemble, write
+"""

@@ -1,4 +1,4 @@
-"""Read a FAISS flat index file with numpy alone.
+"""The FAISS flat index files of an index: written with FAISS, read with numpy alone.
 
 An index's vectors are written by FAISS (``faiss.write_index`` of an ``IndexFlatIP``), so any FAISS
 tool can open them. Searching a flat index is one matrix product, so the query path does not need
@@ -60,3 +60,13 @@ def read_flat(path: Path, dim: int | None = None, count: int | None = None) -> n
     out = data.astype(np.float32, copy=False).reshape(ntotal, d)
     out.flags.writeable = False
     return out
+
+
+def write_flat(path: Path, dim: int, vectors: np.ndarray) -> None:
+    """Write ``vectors`` (unit rows of ``dim`` floats) as a FAISS ``IndexFlatIP`` file at ``path``."""
+    import faiss
+
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(index, str(path))

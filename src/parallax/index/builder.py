@@ -1,0 +1,299 @@
+"""Building and updating an index: the only part of ``parallax.index`` that chunks and embeds.
+
+``update_index`` takes the index lock once, tidies what a dead build left, decides whether the old
+index's vectors can be reused, plans what changed (``plan``), assembles the new rows (``assemble``)
+and writes them (``writer``). Unchanged documents keep their stored chunks, sentences and vectors;
+only new and changed ones are chunked and embedded. When nothing changed, nothing is written.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
+
+from parallax.core.errors import InputError
+from parallax.index.assemble import Rows, Vectors, assemble, vectors_for
+from parallax.index.bm25 import BM25Config, BM25Index
+from parallax.index.lock import index_lock
+from parallax.index.manifest import STORE_FILE, DocumentRecord, Manifest, read_manifest
+from parallax.index.plan import Plan, plan_update
+from parallax.index.reuse import Previous, reusable
+from parallax.index.staging import check_destination, is_index_dir, tidy
+from parallax.index.store import open_for_extractions, stored_document
+from parallax.index.writer import Contents, write_index
+
+if TYPE_CHECKING:
+    from typing import Unpack
+
+    from parallax.embed.registry import Embedder
+    from parallax.ingest.chunk import ChunkerConfig
+    from parallax.ingest.corpus import Corpus, Document, Extraction, Reuse
+
+DEFAULT_SENTENCE_WEIGHT = 0.7
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How an index is built, beyond its chunker: embedding batch size, BM25 settings, and whether
+    sentences get vectors of their own (and their weight against the chunk's in dense scores)."""
+
+    batch_size: int = 64
+    bm25: BM25Config | None = None
+    sentence_vectors: bool = True
+    sentence_weight: float = DEFAULT_SENTENCE_WEIGHT
+
+
+@dataclass
+class BuildStats:
+    documents: int
+    chunks: int
+    sentences: int
+    skipped: list[tuple[str, str]]
+    seconds: float
+    embed_seconds: float
+
+
+@dataclass
+class UpdateStats(BuildStats):
+    """What an index run did, by document (source names) and by count of vectors computed."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)  # "old -> new": same text under a new name, vectors kept
+    skipped_kinds: dict[str, int] = field(default_factory=dict)  # e.g. {"unsupported": 2, "empty": 1}
+    chunks_embedded: int = 0
+    sentences_embedded: int = 0
+    rebuilt: bool = True  # every document chunked and embedded afresh
+    reason: str = ""  # why, when an index was there before
+    written: bool = True  # False: nothing changed, the index on disk was left as it was
+
+
+class RunArgs(TypedDict, total=False):
+    """The keywords of ``update_index`` that ``build_index`` passes on."""
+
+    inputs: Sequence[str]
+    progress: Callable[[int, int], None] | None
+    options: BuildOptions
+    wait: float
+
+
+def update_index(
+    corpus: Corpus,
+    embedder: Embedder,
+    dest: Path,
+    config: ChunkerConfig | None = None,
+    *,
+    inputs: Sequence[str] = (),
+    progress: Callable[[int, int], None] | None = None,
+    options: BuildOptions = BuildOptions(),
+    rebuild: bool = False,
+    wait: float = 0.0,
+) -> UpdateStats:
+    """Bring the index at ``dest`` in line with ``corpus``, embedding only what is new or changed.
+
+    Documents are matched by source name and compared by the sha256 of their text: unchanged ones
+    keep their chunks, sentences and vectors (copied into the new folder), changed and new ones are
+    chunked and embedded, and documents no longer in the corpus are dropped. BM25 is rebuilt over all
+    chunks. ``config=None`` keeps the index's chunker settings (defaults for a new index); a config
+    that differs from the index's rebuilds it, as does ``rebuild=True``. An index built with another
+    model raises ``IndexMismatchError`` unless ``rebuild``. The new index is written to a staged
+    folder and swapped in, under the index lock (``wait`` seconds for another build, then
+    ``IndexBusyError``). When nothing changed, nothing is written. ``inputs`` (the paths indexed)
+    are recorded in the manifest.
+
+    ``progress(done, total)`` is called as texts are embedded. The model is loaded before the clock
+    starts, so ``seconds`` is the indexing time proper.
+    """
+    embedder.load()
+    t0 = time.perf_counter()
+    dest = Path(dest)
+    check_destination(dest)
+    with index_lock(dest, wait):
+        tidy(dest)
+        previous = _previous(dest, embedder, config, options.sentence_vectors, rebuild)
+        try:
+            return _update(corpus, embedder, dest, previous, inputs, progress, options, t0)
+        finally:
+            if previous.index is not None:
+                previous.index.close()
+
+
+def build_index(
+    corpus: Corpus, embedder: Embedder, dest: Path, config: ChunkerConfig | None = None, **run: Unpack[RunArgs]
+) -> UpdateStats:
+    """Chunk, embed and write a corpus as a new index at ``dest``, replacing any index there:
+    ``update_index(..., rebuild=True)``."""
+    return update_index(corpus, embedder, dest, config, rebuild=True, **run)
+
+
+def _previous(
+    dest: Path, embedder: Embedder, config: ChunkerConfig | None, sentence_vectors: bool, rebuild: bool
+) -> Previous:
+    """What the index at ``dest`` offers this build (call with the lock held, after ``tidy``)."""
+    if not rebuild:
+        return reusable(dest, embedder, config, sentence_vectors)
+    from parallax.ingest.chunk import ChunkerConfig
+
+    old = read_manifest(dest) if is_index_dir(dest) else None
+    return Previous(
+        index=None,
+        records=tuple(old.documents) if old else (),
+        config=config or ChunkerConfig(),
+        reason="--rebuild" if is_index_dir(dest) else "",
+    )
+
+
+def _update(
+    corpus: Corpus,
+    embedder: Embedder,
+    dest: Path,
+    previous: Previous,
+    inputs: Sequence[str],
+    progress: Callable[[int, int], None] | None,
+    options: BuildOptions,
+    t0: float,
+) -> UpdateStats:
+    config = previous.config
+    if config.max_tokens > embedder.max_tokens:
+        raise InputError(
+            f"max_tokens {config.max_tokens} exceeds what {embedder.model_id} reads ({embedder.max_tokens})"
+        )
+    docs = list(corpus.documents)
+    plan = plan_update(previous.records, docs, previous.stale)
+    reason = previous.reason
+    if plan.redo:
+        reason = f"{len(plan.redo)} Markdown/HTML documents re-chunked: the index predates heading paths"
+    old = previous.index
+    reuse = old.reusable_rows(plan.keep) if old is not None else {}
+    rows = assemble(docs, plan, reuse, config, embedder, options.sentence_vectors)
+    vectors = vectors_for(rows, embedder, old, options.batch_size, progress)
+    manifest = _manifest(embedder, config, docs, rows, inputs, options.sentence_weight)
+    written = not (old is not None and _nothing_new(rows, manifest, old.manifest, options.bm25))
+    if written:
+        _write(dest, docs, rows, vectors, manifest, options.bm25)
+    return _stats(corpus, rows, plan, vectors, t0, rebuilt=old is None, reason=reason, written=written)
+
+
+def _manifest(
+    embedder: Embedder,
+    config: ChunkerConfig,
+    docs: Sequence[Document],
+    rows: Rows,
+    inputs: Sequence[str],
+    sentence_weight: float,
+) -> Manifest:
+    """The manifest of the new index, before BM25 settings and file sizes are recorded."""
+    per_doc: dict[str, int] = {}
+    for c in rows.chunks:
+        per_doc[c.source] = per_doc.get(c.source, 0) + 1
+    with_sentences = bool(rows.sentences)
+    return Manifest(
+        model_id=embedder.model_id,
+        dim=embedder.dim,
+        chunker=config.to_dict(),
+        documents=[
+            DocumentRecord(d.source, d.path, d.title, d.sha256, d.format, len(d.text), per_doc.get(d.source, 0), d.meta)
+            for d in docs
+        ],
+        chunk_count=len(rows.chunks),
+        inputs=[str(Path(p).expanduser().resolve()) for p in inputs],
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        sentence_count=len(rows.sentences),
+        dense={
+            "sentence_vectors": with_sentences,
+            "chunk_weight": round(1 - sentence_weight, 4) if with_sentences else 1.0,
+            "sentence_weight": sentence_weight if with_sentences else 0.0,
+        },
+    )
+
+
+def _nothing_new(rows: Rows, manifest: Manifest, old: Manifest, bm25: BM25Config | None) -> bool:
+    """Nothing to embed, nothing gone, same settings: the index on disk is already this one (and
+    bm25s need not be imported)."""
+    if rows.new_chunks or rows.new_sentences:
+        return False
+    old_bm25 = old.extras.get("bm25")
+    if not isinstance(old_bm25, dict):
+        return False
+    if any(old_bm25.get(k) != v for k, v in asdict(bm25 or BM25Config()).items()):
+        return False
+    return replace(manifest, extras={"bm25": old_bm25}).same_content(old)
+
+
+def _write(
+    dest: Path, docs: Sequence[Document], rows: Rows, vectors: Vectors, manifest: Manifest, bm25: BM25Config | None
+) -> None:
+    index = BM25Index.build([c.embed_text for c in rows.chunks], bm25)
+    contents = Contents(
+        docs=docs,
+        chunks=rows.chunks,
+        vectors=vectors.chunks,
+        sentences=rows.sentences,
+        sentence_vectors=vectors.sentences if rows.sentences else None,
+        members=rows.members,
+    )
+    write_index(dest, contents, replace(manifest, extras={"bm25": index.config.to_dict()}), [index.save])
+
+
+def _stats(
+    corpus: Corpus, rows: Rows, plan: Plan, vectors: Vectors, t0: float, *, rebuilt: bool, reason: str, written: bool
+) -> UpdateStats:
+    kinds: dict[str, int] = {}
+    for s in corpus.skipped:
+        kinds[s.kind] = kinds.get(s.kind, 0) + 1
+    return UpdateStats(
+        documents=len(corpus.documents),
+        chunks=len(rows.chunks),
+        sentences=len(rows.sentences),
+        skipped=[(s.path, s.reason) for s in corpus.skipped],
+        seconds=time.perf_counter() - t0,
+        embed_seconds=vectors.embed_seconds,
+        added=list(plan.added),
+        updated=list(plan.updated),
+        removed=list(plan.removed),
+        unchanged=list(plan.unchanged),
+        moved=[f"{old} -> {new}" for new, old in plan.moved],
+        skipped_kinds=kinds,
+        chunks_embedded=len(rows.new_chunks),
+        sentences_embedded=len(rows.new_sentences),
+        rebuilt=rebuilt,
+        reason=reason,
+        written=written,
+    )
+
+
+@contextmanager
+def stored_extractions(dest: Path) -> Iterator[Reuse | None]:
+    """What the index at ``dest`` extracted from its HTML and PDF files, for ``load_corpus(reuse=...)``.
+
+    Yields a lookup ``(source, file sha256, extractor id) -> Extraction`` that answers only when the
+    stored document came from the same bytes through the same extractor, or None when there is no
+    readable index (then every file is extracted). Read-only and lock-free: at worst, a build swapping
+    the index meanwhile makes a file be extracted again.
+    """
+    conn = open_for_extractions(dest / STORE_FILE)
+    if conn is None:
+        yield None
+        return
+    from parallax.ingest.corpus import Extraction
+
+    def lookup(source: str, file_sha256: str, extractor: str) -> Extraction | None:
+        found = stored_document(conn, source)
+        if found is None:
+            return None
+        text, info = found
+        if info.get("file_sha256") != file_sha256 or info.get("extractor") != extractor:
+            return None
+        pages = tuple(int(p) for p in info.get("pages") or ())
+        return Extraction(text, pages, str(info.get("auto_title") or ""), str(info.get("encoding") or ""))
+
+    try:
+        yield lookup
+    finally:
+        conn.close()

@@ -1,0 +1,162 @@
+"""The manifest of an index: ``manifest.json``, what the folder holds and how it was made.
+
+It records the format version, the model and dimension, the chunker settings, one record (with the
+text's sha256) per document, the counts of chunks and sentences, and the size of every other file in
+the folder, so that a truncated file is caught at load. It is written last, so a folder with a
+manifest is a whole index.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parallax import __version__
+from parallax.core.errors import CorruptIndexError, IndexNotFoundError
+from parallax.text.sources import short_name
+
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+FAISS_FILE = "vectors.faiss"
+STORE_FILE = "chunks.sqlite"
+SENTENCES_FILE = "sentences.faiss"
+
+
+def rebuild_hint(path: Path) -> str:
+    return f"parallax index PATH... --index {path} --rebuild"
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    source: str
+    path: str
+    title: str
+    sha256: str
+    format: str
+    chars: int
+    chunks: int
+    meta: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def short_id(self) -> str:
+        return self.meta.get("id") or short_name(self.source)
+
+
+@dataclass
+class Manifest:
+    model_id: str
+    dim: int
+    chunker: dict[str, Any]
+    documents: list[DocumentRecord]
+    chunk_count: int
+    inputs: list[str]
+    normalized: bool = True
+    metric: str = "inner_product"
+    faiss_index: str = "IndexFlatIP"
+    format_version: int = FORMAT_VERSION
+    parallax_version: str = __version__
+    created_at: str = ""
+    sentence_count: int = 0
+    dense: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, where: Path) -> Manifest:
+        hint = rebuild_hint(where.parent)
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise CorruptIndexError(f"{where} is not valid JSON ({exc}); rebuild with: {hint}") from None
+        if not isinstance(data, dict):
+            raise CorruptIndexError(f"{where} is not a Parallax manifest; rebuild with: {hint}")
+        version = data.get("format_version")
+        if isinstance(version, int) and version > FORMAT_VERSION:
+            raise CorruptIndexError(
+                f"{where.parent} was written by a newer Parallax (index format {version}, this one reads "
+                f"{FORMAT_VERSION}); upgrade Parallax or rebuild with: {hint}"
+            )
+        try:
+            docs = [DocumentRecord(**d) for d in data.pop("documents")]
+            manifest = cls(documents=docs, **data)
+        except (KeyError, TypeError) as exc:
+            raise CorruptIndexError(
+                f"{where} is missing fields or has unknown ones ({exc}); rebuild with: {hint}"
+            ) from None
+        if manifest.format_version != FORMAT_VERSION:
+            raise CorruptIndexError(f"{where} has unknown format version {version!r}; rebuild with: {hint}")
+        return manifest
+
+    def document(self, source: str) -> DocumentRecord:
+        for doc in self.documents:
+            if doc.source == source:
+                return doc
+        raise KeyError(source)
+
+    def same_content(self, other: Manifest) -> bool:
+        """Whether two manifests describe the same index, ignoring when and by which version it was
+        written and the recorded file sizes."""
+        return _comparable(self) == _comparable(other)
+
+
+def _comparable(manifest: Manifest) -> dict[str, Any]:
+    data = asdict(manifest)
+    for key in ("created_at", "parallax_version"):
+        data.pop(key, None)
+    data["extras"] = {k: v for k, v in data["extras"].items() if k != "files"}
+    return data
+
+
+def load_manifest(folder: Path) -> Manifest:
+    """The manifest of the index at ``folder``; raises ``IndexNotFoundError`` when there is no index
+    and ``CorruptIndexError`` when the manifest is missing from a non-empty folder or cannot be read."""
+    where = folder / MANIFEST_FILE
+    if not where.is_file():
+        if folder.is_dir() and any(folder.iterdir()):
+            raise CorruptIndexError(f"{folder} has no {MANIFEST_FILE}; rebuild with: {rebuild_hint(folder)}")
+        raise IndexNotFoundError(f"no index at {folder}; create one with: {rebuild_hint(folder)}")
+    try:
+        text = where.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CorruptIndexError(f"cannot read {where} ({exc}); rebuild with: {rebuild_hint(folder)}") from None
+    return Manifest.from_json(text, where)
+
+
+def read_manifest(folder: Path) -> Manifest | None:
+    """The manifest of the index at ``folder``, or None when there is none or it cannot be read."""
+    try:
+        return load_manifest(folder)
+    except (OSError, IndexNotFoundError, CorruptIndexError):
+        return None
+
+
+def file_sizes(folder: Path) -> dict[str, int]:
+    """The size of every file under ``folder`` but the manifest, by relative path, as the manifest records them."""
+    return {
+        p.relative_to(folder).as_posix(): p.stat().st_size
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MANIFEST_FILE
+    }
+
+
+def check_sizes(folder: Path, manifest: Manifest) -> None:
+    """Every file the manifest lists must be there with the size it was written with."""
+    files = manifest.extras.get("files")
+    if not isinstance(files, dict):
+        return  # an index written before sizes were recorded
+    for name, size in files.items():
+        target = folder / name
+        try:
+            actual = target.stat().st_size
+        except OSError:
+            raise CorruptIndexError(f"{target} is missing; rebuild with: {rebuild_hint(folder)}") from None
+        if actual != size:
+            raise CorruptIndexError(
+                f"{target} is {actual} bytes but was written as {size} (truncated or overwritten); "
+                f"rebuild with: {rebuild_hint(folder)}"
+            )
