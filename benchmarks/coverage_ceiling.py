@@ -92,7 +92,7 @@ def collect(index: Index) -> tuple[list[TopicData], dict[str, np.ndarray]]:
     embedder = get_embedder(index.manifest.model_id)
     comparer = Comparer(index, embedder)
     comparer.load()
-    units = comparer._sentences()
+    units = comparer.table
     spans = units.spans
     mean = units.matrix.mean(axis=0)
     centred_matrix = _normalise(units.matrix - mean)

@@ -13,8 +13,15 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from parallax.analyze.compare import Comparer, compare
-from parallax.analyze.coverage import SENTENCE_LEVEL, CoverageFeatures, decide, features, sentence_scores
+from parallax.analyze.compare import Comparer, compare, uncalibrated_note
+from parallax.analyze.coverage import (
+    CALIBRATED_FOR,
+    SENTENCE_LEVEL,
+    CoverageFeatures,
+    decide,
+    features,
+    sentence_scores,
+)
 from parallax.analyze.distinct import c_tf_idf
 from parallax.analyze.facts import extract_facts
 from parallax.cli.main import app
@@ -127,11 +134,15 @@ def _check_passage(p: dict[str, object], texts: dict[str, str], source: str) -> 
 
 def test_json_schema_on_the_seeds(fake_seeds: Path) -> None:
     index = Index.load(fake_seeds)
-    data = compare(index, FakeEmbedder(dim=64), "South Korea arms ammunition for Ukraine", passages=2).to_dict()
+    data = compare(index, FakeEmbedder(dim=64), "NATO summit in Vilnius", passages=2).to_dict()
     json.dumps(data)
     assert set(data) == {"topic", "latency_ms", "topic_terms", "sources", "agreement", "common_ground", "unique_angles"}
     assert set(data["latency_ms"]) == {"total"} and isinstance(data["latency_ms"]["total"], float)
-    assert data["topic_terms"][:2] == ["south", "korea"]
+    assert data["topic_terms"] == ["nato", "summit", "vilnius"]
+    # On this topic every part of the schema is filled, so no loop below runs over nothing.
+    coverages = {s["coverage"] for s in data["sources"]}
+    assert coverages == {"covers", "mentions", "silent"}, coverages
+    assert data["common_ground"] and data["unique_angles"]
     texts = {d.source: index.document_text(d.source) for d in index.manifest.documents}
     assert [s["source"] for s in data["sources"]] == sorted(texts)  # every source listed, silent ones too
     for s in data["sources"]:
@@ -179,6 +190,33 @@ def test_json_schema_on_the_seeds(fake_seeds: Path) -> None:
         _check_passage(angle["passage"], texts, angle["source"])
 
 
+def test_sentence_table_rows_and_chunk_units(fake_seeds: Path, tmp_path: Path) -> None:
+    """The table holds the stored sentences (clean text of each exact span); an index without sentence
+    vectors gives its chunks, with the text that was embedded, and compare runs on them."""
+    from parallax.analyze.units import SentenceTable
+    from parallax.text.markup import to_plain
+
+    index = Index.load(fake_seeds)
+    table = SentenceTable.from_index(index)
+    assert table.kind == "sentence" and len(table) == index.manifest.sentence_count == len(table.matrix)
+    for row in range(0, len(table), 37):
+        source, start, end = table.spans[row]
+        assert table.plain[row] == to_plain(index.document_text(source)[start:end])
+        assert row in table.rows[source]
+    assert sorted(int(r) for rows in table.rows.values() for r in rows) == list(range(len(table)))
+    dest = tmp_path / "nosent"
+    build_index(load_corpus([seeds_dir()]), FakeEmbedder(dim=64), dest, ChunkerConfig(), sentence_vectors=False)
+    index = Index.load(dest)
+    table = SentenceTable.from_index(index)
+    chunks = index.all_chunks()
+    assert table.kind == "chunk" and table.plain == [c.embed_text for c in chunks]
+    assert table.spans == [(c.source, c.start, c.end) for c in chunks]
+    cmp = compare(index, FakeEmbedder(dim=64), "NATO summit in Vilnius")
+    spoken = [p for v in cmp.sources for p in v.passages]
+    assert spoken and all(p.focus is None for p in spoken)
+    assert all(p.text == index.document_text(p.source)[p.start : p.end] for p in spoken)
+
+
 def test_comparer_reuses_its_state_and_refuses_bad_input(fake_seeds: Path) -> None:
     from parallax.core.errors import InputError
 
@@ -215,7 +253,7 @@ def test_key_passages_do_not_repeat_a_point(tmp_path: Path) -> None:
     document = index.document_text("a.txt")
     assert document[top.focus :].startswith(point)
     assert point in snippet(top.text, ["weather"], width=120, at=top.focus - top.start).plain
-    assert "focus" not in top.to_dict() and top.to_dict(focus=True)["focus"] == top.focus
+    assert "focus" not in top.to_dict()  # the JSON has no focus; the pages read it from the passage
 
 
 def test_excerpt_starts_just_before_the_given_offset() -> None:
@@ -235,9 +273,23 @@ def test_excerpt_starts_just_before_the_given_offset() -> None:
 def test_cli_json_is_one_object(fake_seeds: Path) -> None:
     result = runner.invoke(app, ["compare", "Japan defence spending 2% of GDP", "--json", "--index", str(fake_seeds)])
     assert result.exit_code == 0, result.output
-    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
     assert len(lines) == 1
     assert json.loads(lines[0])["topic"] == "Japan defence spending 2% of GDP"
+
+
+def test_uncalibrated_model_is_noted_on_stderr_not_in_the_json(fake_seeds: Path) -> None:
+    """The coverage rule was calibrated for MiniLM: on another model the verdicts come with a note."""
+    assert uncalibrated_note(CALIBRATED_FOR) == []
+    cmp = compare(Index.load(fake_seeds), FakeEmbedder(dim=64), "liaison office in Tokyo")
+    assert cmp.notes == [
+        "coverage verdicts are calibrated for all-MiniLM-L6-v2; with parallax/fake-hash-64 they are uncalibrated"
+    ]
+    assert "notes" not in cmp.to_dict()
+    result = runner.invoke(app, ["compare", "liaison office in Tokyo", "--json", "--index", str(fake_seeds)])
+    assert result.exit_code == 0, result.output
+    assert "uncalibrated" in result.stderr and "uncalibrated" not in result.stdout
+    assert "notes" not in json.loads(result.stdout)
 
 
 def test_cli_terminal_output(fake_seeds: Path) -> None:
@@ -345,32 +397,42 @@ def test_term_counts_match_scikit_learn() -> None:
     # As ``parallax topics`` counts: its token pattern and stop words, and terms in two texts or more.
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    from parallax.analyze.topics import _EXTRA_STOP, _TOKEN
+    from parallax.analyze import labels
 
-    stop = ENGLISH_STOP_WORDS | _EXTRA_STOP
-    terms, tf = count_terms(texts, stop, token_pattern=_TOKEN, min_df=2)
-    vectorizer = CountVectorizer(ngram_range=(1, 2), stop_words=sorted(stop), token_pattern=_TOKEN, min_df=2)
+    stop = ENGLISH_STOP_WORDS | labels.EXTRA_STOP
+    terms, tf = count_terms(texts, stop, token_pattern=labels.TOKEN_PATTERN, min_df=2)
+    vectorizer = CountVectorizer(
+        ngram_range=(1, 2), stop_words=sorted(stop), token_pattern=labels.TOKEN_PATTERN, min_df=2
+    )
     want = vectorizer.fit_transform(texts).toarray()
     assert terms == list(vectorizer.get_feature_names_out())
     assert np.array_equal(tf, want)
 
 
 def test_point_clusters_match_scikit_learn() -> None:
-    """Average-linkage clustering cut at 1 - POINT_SIMILARITY, as scikit-learn's AgglomerativeClustering does it."""
-    from scipy.cluster.hierarchy import fcluster, linkage
+    """Parallax's point clustering groups sentences exactly as scikit-learn's AgglomerativeClustering
+    (average linkage, cosine, cut at 1 - POINT_SIMILARITY) does, and orders clusters by their first row."""
     from sklearn.cluster import AgglomerativeClustering
 
-    from parallax.analyze.compare import POINT_SIMILARITY
+    from parallax.analyze.points import POINT_SIMILARITY, cluster_points
 
+    assert cluster_points(np.zeros((0, 8))) == []
+    assert [c.tolist() for c in cluster_points(np.ones((1, 8)))] == [[0]]
     rng = np.random.default_rng(3)
     for n in (2, 5, 30, 80):
         centres = rng.standard_normal((4, 32))
         x = centres[rng.integers(0, 4, n)] + 0.6 * rng.standard_normal((n, 32))
         x /= np.linalg.norm(x, axis=1, keepdims=True)
-        ours = fcluster(linkage(x, method="average", metric="cosine"), t=1 - POINT_SIMILARITY, criterion="distance")
+        clusters = cluster_points(x)
+        ours = np.empty(n, dtype=int)
+        for c, members in enumerate(clusters):
+            ours[members] = c
+        assert sorted(int(i) for m in clusters for i in m) == list(range(n))  # each row in one cluster
+        assert [int(m[0]) for m in clusters] == sorted(int(m[0]) for m in clusters)
         theirs = AgglomerativeClustering(
             n_clusters=None, metric="cosine", linkage="average", distance_threshold=1 - POINT_SIMILARITY
         ).fit_predict(x)
+        assert 1 < len(clusters) < n or n == 2, (n, len(clusters))  # the cut matters on this data
         pairs_ours = ours[:, None] == ours[None, :]
         pairs_theirs = theirs[:, None] == theirs[None, :]
         assert np.array_equal(pairs_ours, pairs_theirs), n

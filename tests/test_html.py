@@ -17,23 +17,63 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from parallax.analyze.comparison import AlignedPassage, Comparison, Point, SourceView, UniqueAngle
+from parallax.analyze.coverage import CoverageFeatures
+from parallax.analyze.facts import Facts
+from parallax.analyze.passage import Passage
+from parallax.analyze.topic_map import TopicMap
 from parallax.analyze.topics import discover_topics
+from parallax.cli.main import app
 from parallax.core.settings import seeds_dir
 from parallax.embed.registry import FakeEmbedder
 from parallax.index.core import Index, build_index
 from parallax.ingest.corpus import load_corpus
-from parallax.render.html import (
-    compare_html,
-    heat_colour,
-    highlight,
-    topics_html,
-    write_compare_html,
-    write_topics_html,
-)
+from parallax.render.html.compare import compare_html, write_compare_html
+from parallax.render.html.page import heat_colour, highlight
+from parallax.render.html.topics import topics_html, write_topics_html
 
 FIXTURE = Path(__file__).parent / "fixtures" / "compare_sample.json"
+
+
+def _passage(p: dict[str, Any], source: str = "") -> Passage:
+    return Passage(p.get("source", source), p["score"], p["start"], p["end"], p["text"], focus=p.get("focus"))
+
+
+def comparison(data: dict[str, Any]) -> Comparison:
+    """The comparison whose JSON is ``data`` (the pages take the typed result, not its JSON)."""
+    views = []
+    for s in data["sources"]:
+        view = SourceView(
+            s["source"], s["title"], s["short_id"], s["coverage"], s["score"], CoverageFeatures(0, 0, 0, 0), {}
+        )
+        view.passages = [_passage(p, s["source"]) for p in s["passages"]]
+        view.distinctive_terms = s["distinctive_terms"]
+        if s["distinctive_passage"]:
+            view.distinctive_passage = _passage(s["distinctive_passage"], s["source"])
+        views.append(view)
+    points = [
+        Point(
+            p["label"],
+            p["sources"],
+            [AlignedPassage(_passage(a), Facts(**a["facts"])) for a in p["passages"]],
+        )
+        for p in data["common_ground"]
+    ]
+    angles = [UniqueAngle(a["source"], a["label"], _passage(a["passage"], a["source"])) for a in data["unique_angles"]]
+    return Comparison(
+        data["topic"],
+        data["topic_terms"],
+        views,
+        data["agreement"]["sources"],
+        np.asarray(data["agreement"]["matrix"], dtype=np.float64),
+        points,
+        angles,
+        data["latency_ms"]["total"],
+    )
 
 
 @pytest.fixture
@@ -43,10 +83,15 @@ def sample() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def topics_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("html") / "seeds-idx"
     build_index(load_corpus([seeds_dir()]), FakeEmbedder(dim=64), dest, inputs=[str(seeds_dir())])
-    return discover_topics(Index.load(dest)).to_dict()
+    return dest
+
+
+@pytest.fixture(scope="module")
+def topic_map(seeds_index: Path) -> TopicMap:
+    return discover_topics(Index.load(seeds_index))
 
 
 # Anything that makes a browser fetch: remote or protocol-relative src/href, scripts, stylesheets,
@@ -72,7 +117,7 @@ def assert_self_contained(page: str) -> None:
 
 
 def test_compare_page_has_everything(sample: dict[str, Any]) -> None:
-    page = compare_html(sample)
+    page = compare_html(comparison(sample))
     assert_self_contained(page)
     assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
     assert "<h1>South Korea and arms for Ukraine</h1>" in page
@@ -115,7 +160,7 @@ def test_compare_page_escapes_everything(sample: dict[str, Any]) -> None:
     evil["common_ground"][0]["label"] = bad
     evil["common_ground"][0]["passages"][0]["facts"]["quotes"] = [bad]
     evil["unique_angles"][0]["label"] = bad
-    page = compare_html(evil)
+    page = compare_html(comparison(evil))
     assert "<script" not in page.lower()
     assert "<img" not in page.lower()
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
@@ -124,7 +169,7 @@ def test_compare_page_escapes_everything(sample: dict[str, Any]) -> None:
 
 def test_compare_page_handles_empty_sections(sample: dict[str, Any]) -> None:
     data = {**sample, "common_ground": [], "unique_angles": [], "agreement": {"sources": [], "matrix": []}}
-    page = compare_html(data)
+    page = compare_html(comparison(data))
     assert "No point is made by two or more sources." in page
     assert "No source makes a point the others do not." in page
     assert "Fewer than two sources speak to this topic." in page
@@ -137,9 +182,9 @@ def test_compare_page_shows_a_passage_from_its_best_sentence(sample: dict[str, A
     text = f"{filler} The decisive sentence is here. {filler}"
     passage = {"score": 0.9, "start": 100, "end": 100 + len(text), "text": text}
     data["sources"][0]["passages"] = [{**passage, "focus": 100 + text.index("The decisive")}]
-    assert "The decisive sentence is here." in compare_html(data)
+    assert "The decisive sentence is here." in compare_html(comparison(data))
     data["sources"][0]["passages"] = [passage]  # without it: from the first topic term, here none
-    assert "The decisive sentence is here." not in compare_html(data)
+    assert "The decisive sentence is here." not in compare_html(comparison(data))
 
 
 def test_highlight_and_colours() -> None:
@@ -152,28 +197,57 @@ def test_highlight_and_colours() -> None:
     assert heat_colour(-3.0) == light and heat_colour(7.0) == dark
 
 
-def test_topics_page_has_everything(topics_data: dict[str, Any]) -> None:
-    page = topics_html(topics_data)
+def test_topics_page_has_everything(topic_map: TopicMap) -> None:
+    page = topics_html(topic_map)
     assert_self_contained(page)
     for heading in ("Sources × topics", "Where one source leads", "Topics", "Sources"):
         assert f"<h2>{heading}</h2>" in page
-    for t in topics_data["topics"]:
-        assert html_text(t["label"]) in page
-        assert f'parallax compare "{html_text(t["query"])}"' in page
-    for s in topics_data["sources"]:
-        assert s["short_id"] in page
-    for row in topics_data["coverage"]["matrix"]:
+    assert topic_map.topics
+    words = re.sub(r"<[^>]+>", "", page)  # the text, without the highlights
+    for t in topic_map.topics:
+        assert html_text(t.label) in page
+        assert f'parallax compare "{html_text(t.query)}"' in page
+        assert t.examples and html_text(t.examples[0].plain[:60]) in words
+    for s in topic_map.sources:
+        assert s.short_id in page
+    for row in topic_map.matrix:
         for value in row:
-            shown = f"{100 * value:.0f}%" if value >= 0.005 else "·"
+            shown = f"{100 * round(value, 4):.0f}%" if value >= 0.005 else "·"
             assert f">{shown}</td>" in page
 
 
-def test_writers_create_folders(sample: dict[str, Any], topics_data: dict[str, Any], tmp_path: Path) -> None:
-    write_compare_html(sample, tmp_path / "a" / "compare.html")
-    write_topics_html(topics_data, tmp_path / "b" / "topics.html")
-    assert (tmp_path / "a" / "compare.html").read_text(encoding="utf-8") == compare_html(sample)
-    assert (tmp_path / "b" / "topics.html").read_text(encoding="utf-8") == topics_html(topics_data)
+def test_writers_create_folders(sample: dict[str, Any], topic_map: TopicMap, tmp_path: Path) -> None:
+    write_compare_html(comparison(sample), tmp_path / "a" / "compare.html")
+    write_topics_html(topic_map, tmp_path / "b" / "topics.html")
+    assert (tmp_path / "a" / "compare.html").read_text(encoding="utf-8") == compare_html(comparison(sample))
+    assert (tmp_path / "b" / "topics.html").read_text(encoding="utf-8") == topics_html(topic_map)
     assert not list(tmp_path.rglob(".*.tmp"))
+
+
+def test_cli_compare_writes_the_page(seeds_index: Path, tmp_path: Path) -> None:
+    """``parallax compare TOPIC --html FILE`` end to end: the page holds every source, every key passage
+    (from its best sentence) and every cross-source section, and loads nothing."""
+    page_path = tmp_path / "out" / "compare.html"
+    topic = "NATO summit in Vilnius"
+    args = ["compare", topic, "--index", str(seeds_index), "--html", str(page_path), "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    page = page_path.read_text(encoding="utf-8")
+    assert_self_contained(page)
+    assert f"<h1>{html_text(topic)}</h1>" in page
+    passages = [p for s in data["sources"] for p in s["passages"]]
+    assert passages and data["common_ground"] and data["unique_angles"]
+    for s in data["sources"]:
+        assert s["source"] in page and html_text(s["short_id"]) in page
+        assert f'<span class="badge {s["coverage"]}">{s["coverage"]}</span>' in page
+    for p in passages:
+        assert f"[{p['start']}:{p['end']})" in page
+    for point in data["common_ground"]:
+        assert html_text(point["label"]) in page
+    for angle in data["unique_angles"]:
+        assert html_text(angle["label"]) in page
+    assert "No passage on this topic." in page  # the silent source
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,7 +332,7 @@ def _looks_rendered(shot: Path) -> None:
 @needs_chromium
 def test_compare_page_in_chromium_makes_no_request(sample: dict[str, Any], tmp_path: Path) -> None:
     page = tmp_path / "compare.html"
-    write_compare_html(sample, page)
+    write_compare_html(comparison(sample), page)
     dom, requested, shot = open_in_chromium(page, tmp_path)
     assert requested == []
     assert "<h1>South Korea and arms for Ukraine</h1>" in dom
@@ -271,12 +345,13 @@ def test_compare_page_in_chromium_makes_no_request(sample: dict[str, Any], tmp_p
 
 @pytest.mark.browser
 @needs_chromium
-def test_topics_page_in_chromium_makes_no_request(topics_data: dict[str, Any], tmp_path: Path) -> None:
+def test_topics_page_in_chromium_makes_no_request(topic_map: TopicMap, tmp_path: Path) -> None:
     page = tmp_path / "topics.html"
-    write_topics_html(topics_data, page)
+    write_topics_html(topic_map, page)
     dom, requested, shot = open_in_chromium(page, tmp_path)
     assert requested == []
     assert "<h2>Sources × topics</h2>" in dom
-    for t in topics_data["topics"]:
-        assert html_text(t["label"]) in dom
+    assert topic_map.topics
+    for t in topic_map.topics:
+        assert html_text(t.label) in dom
     _looks_rendered(shot)

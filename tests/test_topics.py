@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from parallax.analyze.topics import TopicMap, discover_topics, pick_terms, query_for
+from parallax.analyze.labels import pick_terms, query_for
+from parallax.analyze.topic_map import TopicMap
+from parallax.analyze.topics import IGNORE_SHARE, LEAD_RATIO, LEAD_SHARE, discover_topics
 from parallax.cli.main import app
 from parallax.core.settings import seeds_dir
 from parallax.embed.registry import FakeEmbedder
@@ -82,15 +84,20 @@ def test_coverage_rows_sum_to_one_with_other(seeds_map: TopicMap) -> None:
     assert chars == sorted(chars, reverse=True)
 
 
-def test_lead_and_ignored_follow_the_shares(seeds_map: TopicMap) -> None:
-    for t in seeds_map.topics:
-        for s in t.ignored_by:
-            assert t.coverage[s] < 0.02
-        if t.lead is not None:
-            others = [v for s, v in t.coverage.items() if s != t.lead]
-            assert t.coverage[t.lead] >= 0.08 and t.coverage[t.lead] >= 2 * max(others)
-    leads = seeds_map.leads()
-    assert set(leads) == {s.source for s in seeds_map.sources}
+def test_lead_and_ignored_follow_the_shares(seeds_index: Path) -> None:
+    """A source leads a topic exactly when its share is large and far above every other source's; it
+    ignores a topic exactly when its share is tiny. With eight topics the fake seeds map has both."""
+    tm = discover_topics(Index.load(seeds_index), n_topics=8)
+    assert any(t.lead for t in tm.topics) and any(t.ignored_by for t in tm.topics)
+    for t in tm.topics:
+        assert t.ignored_by == [s for s, v in t.coverage.items() if v < IGNORE_SHARE]
+        best, *rest = sorted(t.coverage, key=lambda s: -t.coverage[s])
+        top, second = t.coverage[best], max(t.coverage[s] for s in rest)
+        leads = top >= LEAD_SHARE and top >= LEAD_RATIO * second
+        assert t.lead == (best if leads else None), (t.id, t.coverage)
+    leads_by_source = tm.leads()
+    assert set(leads_by_source) == {s.source for s in tm.sources}
+    assert sorted(t.id for ts in leads_by_source.values() for t in ts) == [t.id for t in tm.topics if t.lead]
 
 
 def test_n_topics_is_honoured(seeds_index: Path) -> None:
@@ -139,12 +146,15 @@ def test_json_schema(seeds_map: TopicMap) -> None:
 
 
 def test_examples_are_exact_spans(seeds_index: Path, seeds_map: TopicMap) -> None:
-    from parallax.ingest.corpus import to_plain
+    """Each example is an exact span with its clean text; the JSON gives the clean text."""
+    from parallax.text.markup import to_plain
 
     index = Index.load(seeds_index)
-    for t in seeds_map.topics:
-        for e in t.examples:
-            assert to_plain(index.document_text(e.source)[e.start : e.end]) == e.text
+    for t, data in zip(seeds_map.topics, seeds_map.to_dict()["topics"], strict=True):
+        assert t.examples
+        for e, shown in zip(t.examples, data["examples"], strict=True):
+            assert index.document_text(e.source)[e.start : e.end] == e.text
+            assert to_plain(e.text) == e.plain == shown["text"]
 
 
 def test_pick_terms_removes_overlaps() -> None:

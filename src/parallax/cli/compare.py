@@ -40,11 +40,13 @@ def compare(
     idx = _open_index(index)
     comparer = Comparer(idx, get_embedder(idx.manifest.model_id))
     result = comparer.compare(topic, passages=passages)
+    for note in result.notes:  # caveats on stderr; the JSON stays as it is
+        _stderr().print(f"Note: {note}", style="yellow", markup=False, soft_wrap=True)
     data = result.to_dict()
     if html is not None:
-        from parallax.render.html import write_compare_html
+        from parallax.render.html.compare import write_compare_html
 
-        write_compare_html(result.to_dict(focus=True), html)
+        write_compare_html(result, html)
     if as_json:
         print(json.dumps(data, ensure_ascii=False))
         return

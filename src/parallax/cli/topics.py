@@ -33,9 +33,9 @@ def topics(
     tm = discover_topics(_open_index(index), n_topics=n)
     data = tm.to_dict()
     if html is not None:
-        from parallax.render.html import write_topics_html
+        from parallax.render.html.topics import write_topics_html
 
-        write_topics_html(data, html)
+        write_topics_html(tm, html)
     if as_json:
         print(json.dumps(data, ensure_ascii=False), flush=True)
         if html is not None:

@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from parallax.analyze.compare import Comparison, SourceView
+from parallax.analyze.comparison import Comparison, SourceView
 from parallax.render.rich_text import highlighted, snippet
 
 BADGE = {"covers": "bold white on green", "mentions": "bold black on yellow", "silent": "bold white on grey42"}

@@ -7,7 +7,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from parallax.analyze.topics import TopicMap
+from parallax.analyze.topic_map import TopicMap
 
 # Background shades for coverage cells, from no coverage to a large share of a source's text.
 _SHADES = [

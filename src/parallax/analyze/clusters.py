@@ -1,0 +1,103 @@
+"""Clustering unit vectors into topics: PCA, k-means with k by cosine silhouette, coherence.
+
+The unit vectors are reduced to ``PCA_DIMS`` dimensions with PCA and re-normalised (sentence
+embeddings are noisy in 384 dimensions; the main directions carry the topics), then clustered with
+k-means (fixed seed and ``n_init``, so the result is deterministic). Without a given k, k is the one
+with the best cosine silhouette over ``K_MIN..K_MAX``. scikit-learn is imported only when clustering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+PCA_DIMS = 20
+K_MIN = 2
+K_MAX = 12
+MIN_PER_TOPIC = 8  # units per topic when choosing the largest k to try
+N_INIT = 10
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """A cluster label per unit (``0..k-1``), k, and the silhouette of each k tried (none when k was given)."""
+
+    labels: np.ndarray
+    k: int
+    silhouette: dict[int, float]
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """The rows of ``x`` scaled to unit length (zero rows stay zero), as float64."""
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.asarray(x / np.where(norms > 0, norms, 1.0), dtype=np.float64)
+
+
+def reduce(vectors: np.ndarray, fit: np.ndarray) -> np.ndarray:
+    """``vectors`` projected on the principal directions of the rows ``fit`` selects, re-normalised."""
+    from sklearn.decomposition import PCA
+
+    n_fit = int(fit.sum())
+    dims = min(PCA_DIMS, n_fit - 1, vectors.shape[1])
+    if dims < 2:
+        return unit_rows(vectors)
+    pca = PCA(n_components=dims, random_state=0).fit(vectors[fit])
+    return unit_rows(pca.transform(vectors))
+
+
+def kmeans(x: np.ndarray, k: int) -> Any:
+    """A fitted, deterministic k-means model."""
+    from sklearn.cluster import KMeans
+
+    return KMeans(n_clusters=k, n_init=N_INIT, random_state=0).fit(x)
+
+
+def choose_k(x: np.ndarray) -> tuple[int, dict[int, float]]:
+    """The k with the best cosine silhouette (the smaller k on a tie), and the silhouette of each k tried."""
+    from sklearn.metrics import silhouette_score
+
+    n = len(x)
+    k_max = min(K_MAX, n // MIN_PER_TOPIC, n - 1)
+    scores: dict[int, float] = {}
+    for k in range(K_MIN, k_max + 1):
+        labels = kmeans(x, k).labels_
+        if len(set(labels.tolist())) < 2:
+            continue
+        scores[k] = float(silhouette_score(x, labels, metric="cosine"))
+    if not scores:
+        return (1 if n < 2 * MIN_PER_TOPIC else K_MIN), scores
+    best = max(scores, key=lambda k: (round(scores[k], 6), -k))
+    return best, scores
+
+
+def cluster(vectors: np.ndarray, fit: np.ndarray, k: int | None = None) -> Clustering:
+    """Cluster ``vectors``: fitted on the rows ``fit`` selects, the others join their nearest cluster."""
+    from threadpoolctl import threadpool_limits
+
+    # The data are small: one thread is fastest, and spare threads spin badly on a busy machine.
+    with threadpool_limits(limits=1):
+        x = reduce(vectors, fit)
+        x_fit = x[fit]
+        scores: dict[int, float] = {}
+        if k is not None:
+            k = min(k, int(fit.sum()))
+        else:
+            k, scores = choose_k(x_fit)
+        if k <= 1:
+            return Clustering(np.zeros(len(vectors), dtype=np.int64), 1, scores)
+        labels = np.asarray(kmeans(x_fit, k).predict(x), dtype=np.int64)
+    return Clustering(labels, k, scores)
+
+
+def coherence(full: np.ndarray, labels: np.ndarray, k: int) -> dict[int, float]:
+    """Per non-empty cluster: mean cosine of its members to their centroid (``full``: unit rows)."""
+    out: dict[int, float] = {}
+    for c in range(k):
+        members = full[labels == c]
+        if len(members):
+            centroid = members.mean(axis=0)
+            norm = float(np.linalg.norm(centroid))
+            out[c] = float((members @ (centroid / norm)).mean()) if norm > 0 else 0.0
+    return out

@@ -1,0 +1,123 @@
+"""The result of ``parallax compare``: per-source views, agreement, common ground, unique angles; its JSON.
+
+Scores, each documented where it is set:
+
+- ``SourceView.score``: the coverage rule's expected coverage in [0, 1].
+- key passage ``score``: cosine of the topic with the passage's best sentence.
+- ``distinctive_passage`` and unique angle ``score``: 1 - the passage's highest cosine with any topic
+  sentence of another source (1.0: nothing like it elsewhere).
+- common ground passage ``score``: cosine of the sentence with its point's centroid.
+- agreement: mean best-match cosine between two sources' topic sentences, averaged both ways; 1.0 on
+  the diagonal; 0.0 for any pair with a silent source (there is nothing to compare, and the matrix stays
+  a plain matrix of floats).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from parallax.analyze.coverage import CoverageFeatures
+from parallax.analyze.facts import Facts
+from parallax.analyze.passage import Passage
+
+
+@dataclass
+class SourceView:
+    """How one source treats the topic."""
+
+    source: str
+    title: str
+    short_id: str
+    coverage: str
+    score: float
+    features: CoverageFeatures
+    probabilities: dict[str, float]
+    passages: list[Passage] = field(default_factory=list)
+    distinctive_terms: list[str] = field(default_factory=list)
+    distinctive_passage: Passage | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "title": self.title,
+            "short_id": self.short_id,
+            "coverage": self.coverage,
+            "score": round(float(self.score), 4),
+            "passages": [p.to_dict() for p in self.passages],
+            "distinctive_terms": list(self.distinctive_terms),
+            "distinctive_passage": self.distinctive_passage.to_dict() if self.distinctive_passage else None,
+        }
+
+
+@dataclass(frozen=True)
+class AlignedPassage:
+    """One source's passage on a shared point, with the facts it states."""
+
+    passage: Passage
+    facts: Facts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.passage.to_dict(with_source=True), "facts": self.facts.to_dict()}
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point made by two or more sources: one passage per source, with the facts each states."""
+
+    label: str
+    sources: list[str]
+    passages: list[AlignedPassage]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "sources": list(self.sources), "passages": [p.to_dict() for p in self.passages]}
+
+
+@dataclass(frozen=True)
+class UniqueAngle:
+    """A point only one source makes."""
+
+    source: str
+    label: str
+    passage: Passage
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "label": self.label, "passage": self.passage.to_dict()}
+
+
+@dataclass
+class Comparison:
+    """How every source of an index treats one topic. ``notes`` are caveats for the reader (stderr), not JSON."""
+
+    topic: str
+    topic_terms: list[str]
+    sources: list[SourceView]
+    agreement_sources: list[str]
+    agreement: np.ndarray
+    common_ground: list[Point]
+    unique_angles: list[UniqueAngle]
+    latency_ms: float
+    notes: list[str] = field(default_factory=list)
+
+    def source(self, name: str) -> SourceView:
+        for view in self.sources:
+            if name in (view.source, view.short_id):
+                return view
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of ``parallax compare --json``."""
+        return {
+            "topic": self.topic,
+            "latency_ms": {"total": round(self.latency_ms, 3)},
+            "topic_terms": list(self.topic_terms),
+            "sources": [v.to_dict() for v in self.sources],
+            "agreement": {
+                "sources": list(self.agreement_sources),
+                "matrix": [[round(float(x), 4) for x in row] for row in self.agreement],
+            },
+            "common_ground": [p.to_dict() for p in self.common_ground],
+            "unique_angles": [u.to_dict() for u in self.unique_angles],
+        }

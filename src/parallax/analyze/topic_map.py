@@ -1,0 +1,109 @@
+"""The result of ``parallax topics``: the topics, the sources, the sources x topics coverage; its JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from parallax.analyze.passage import Passage
+
+
+@dataclass
+class Topic:
+    """One topic: its label and terms, a compare query, its size, and each source's share in it."""
+
+    id: int
+    label: str
+    terms: list[str]
+    query: str
+    size: int  # units (sentences or chunks)
+    chars: int
+    share: float  # of all the corpus's text
+    coherence: float  # mean cosine of the members to their centroid, full embedding space
+    coverage: dict[str, float]  # source -> share of that source's text in this topic
+    lead: str | None = None  # the source that covers this topic and the others much less
+    ignored_by: list[str] = field(default_factory=list)
+    examples: list[Passage] = field(default_factory=list)  # score: cosine with the topic's centroid
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "terms": self.terms,
+            "query": self.query,
+            "size": self.size,
+            "chars": self.chars,
+            "share": round(self.share, 4),
+            "coherence": round(self.coherence, 4),
+            "coverage": {s: round(v, 4) for s, v in self.coverage.items()},
+            "lead": self.lead,
+            "ignored_by": self.ignored_by,
+            "examples": [p.to_dict(with_source=True, clean_text=True) for p in self.examples],
+        }
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A source of the map: its names, and how many units and characters of text it has."""
+
+    source: str
+    title: str
+    short_id: str
+    units: int
+    chars: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "title": self.title,
+            "short_id": self.short_id,
+            "units": self.units,
+            "chars": self.chars,
+        }
+
+
+@dataclass
+class TopicMap:
+    """A map of a corpus: its topics and how much of each source's text each one holds."""
+
+    topics: list[Topic]
+    sources: list[SourceInfo]
+    matrix: list[list[float]]  # sources x topics: share of each source's text in each topic
+    other: list[float]  # per source: share of its text in no topic (fillers, by-lines, fragments)
+    assignments: list[int]  # per unit, in index order: topic id, or -1 for other
+    unit: str  # "sentence" or "chunk"
+    k: int  # clusters made, before the miscellany was set aside
+    k_auto: bool
+    silhouette: dict[int, float]  # k -> cosine silhouette, for the k tried
+    index: str = ""
+    model: str = ""
+    latency_ms: float = 0.0
+
+    def leads(self) -> dict[str, list[Topic]]:
+        """Per source, the topics it covers that the others cover much less or not at all."""
+        out: dict[str, list[Topic]] = {s.source: [] for s in self.sources}
+        for t in self.topics:
+            if t.lead is not None:
+                out[t.lead].append(t)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of ``parallax topics --json``."""
+        return {
+            "index": self.index,
+            "model": self.model,
+            "unit": self.unit,
+            "units": len(self.assignments),
+            "k": self.k,
+            "k_auto": self.k_auto,
+            "silhouette": {str(k): round(v, 4) for k, v in self.silhouette.items()},
+            "latency_ms": {"total": round(self.latency_ms, 3)},
+            "topics": [t.to_dict() for t in self.topics],
+            "sources": [s.to_dict() for s in self.sources],
+            "coverage": {
+                "sources": [s.source for s in self.sources],
+                "topics": [t.id for t in self.topics],
+                "matrix": [[round(v, 4) for v in row] for row in self.matrix],
+                "other": [round(v, 4) for v in self.other],
+            },
+        }

@@ -1,0 +1,139 @@
+"""The page of ``parallax topics --html``: a sources x topics heat map, the leads, the topics, the sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from parallax.analyze.topic_map import Topic, TopicMap
+from parallax.core.files import atomic_write
+from parallax.render.html.page import as_shown, chips, esc, highlight, legend, matrix_table, page
+
+EXAMPLES_SHOWN = 2
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}%" if value >= 0.005 else "·"
+
+
+def _shorten(text: str, width: int = 240) -> str:
+    if len(text) <= width:
+        return text
+    cut = text.rfind(" ", 0, width)
+    return text[: cut if cut > width // 2 else width].rstrip(" ,;:") + " …"
+
+
+def _topic_row(t: Topic, names: dict[str, str]) -> str:
+    share = as_shown(t.share)
+    lead = t.lead or ""
+    ignored = ", ".join(names.get(s, s) for s in t.ignored_by)
+    examples = "".join(
+        f'<li><span class="src">{esc(names.get(e.source, e.source))}</span> '
+        f"{highlight(_shorten(e.plain), t.terms)}</li>"
+        for e in t.examples[:EXAMPLES_SHOWN]
+    )
+    bar = f'<div class="sharebar"><span style="width:{min(100.0, 400 * share):.0f}%"></span></div>'
+    return (
+        f'<tr><td class="num">{esc(t.id)}</td>'
+        f'<td><div class="label">{esc(t.label)}</div>'
+        f'<ul class="chips">{chips(t.terms, "term")}</ul>'
+        + (f'<ol class="examples">{examples}</ol>' if examples else "")
+        + f'</td><td class="num">{esc(t.size)}{bar}'
+        f'<div class="score">{_pct(share)} of the text</div></td>'
+        f"<td>{esc(names.get(lead, lead))}</td>"
+        f'<td class="score">{esc(ignored)}</td>'
+        f'<td><span class="query">parallax compare "{esc(t.query)}"</span></td></tr>'
+    )
+
+
+def _lead_item(t: Topic, source: str) -> str:
+    coverage = {k: as_shown(v) for k, v in t.coverage.items()}
+    others = max([v for k, v in coverage.items() if k != source] or [0.0])
+    return f"#{esc(t.id)} {esc(t.label)} ({_pct(coverage.get(source, 0.0))} of its text, others ≤ {_pct(others)})"
+
+
+def _header(tm: TopicMap) -> str:
+    k_note = f"k = {tm.k} by silhouette" if tm.k_auto else f"k = {tm.k} as asked"
+    return (
+        '<header class="page"><p class="kicker">Parallax · topics</p>'
+        f"<h1>Topics in {esc(Path(tm.index).name or 'the corpus')}</h1>"
+        f'<p class="meta"><b>{len(tm.topics)}</b> topics · <b>{len(tm.sources)}</b> sources · '
+        f"{esc(len(tm.assignments))} {esc(tm.unit)}s · {esc(k_note)} · {esc(tm.model)}</p></header>"
+    )
+
+
+def _topics_section(tm: TopicMap, names: dict[str, str]) -> str:
+    rows = "".join(_topic_row(t, names) for t in tm.topics)
+    unit = esc(tm.unit)
+    return (
+        '<section id="topics"><h2>Topics</h2>'
+        '<p class="lead">Each topic with its top terms (class-based TF-IDF), the passages closest to its centre, '
+        "its size, the source that leads on it and the sources that ignore it, and a query for "
+        "<code>parallax compare</code>.</p>"
+        f'<table class="topics"><tr><th>#</th><th>topic</th><th>{unit}s</th><th>led by</th>'
+        f"<th>ignored by</th><th>compare</th></tr>{rows}</table></section>"
+    )
+
+
+def _heat_section(tm: TopicMap, names: dict[str, str]) -> str:
+    matrix = [[as_shown(v) for v in row] for row in tm.matrix]
+    cols = [f"#{t.id}" for t in tm.topics]
+    heat_rows = [names.get(s.source, s.source) for s in tm.sources]
+    hi = max([max(r) for r in matrix if r] or [0.0]) or 1.0
+    subtitles = {f"#{t.id}": t.label for t in tm.topics}
+    heat = matrix_table(heat_rows, cols, matrix, _pct, False, (0.0, hi), subtitles)
+    other_line = ""
+    if tm.other:
+        other_line = (
+            '<p class="score">Not in any topic (fillers, by-lines, fragments): '
+            + ", ".join(f"{esc(n)} {_pct(as_shown(v))}" for n, v in zip(heat_rows, tm.other))
+            + "</p>"
+        )
+    return (
+        '<section id="coverage"><h2>Sources × topics</h2>'
+        '<p class="lead">The share of each source\'s text in each topic.</p>'
+        f"{heat}{legend('0%', _pct(hi))}{other_line}</section>"
+    )
+
+
+def _leads_section(tm: TopicMap, names: dict[str, str]) -> str:
+    leads = []
+    for source, mine in tm.leads().items():
+        if mine:
+            items = "; ".join(_lead_item(t, source) for t in mine)
+            leads.append(f'<li><span class="src">{esc(names.get(source, source))}</span>: {items}</li>')
+    return (
+        '<section id="leads"><h2>Where one source leads</h2>'
+        '<p class="lead">Topics one source covers and the others cover much less or not at all.</p>'
+        + (f"<ul>{''.join(leads)}</ul>" if leads else '<p class="empty">None: every topic is shared.</p>')
+        + "</section>"
+    )
+
+
+def _sources_section(tm: TopicMap) -> str:
+    cards = "".join(
+        f'<div class="card"><span class="src">{esc(s.short_id)}</span>'
+        f'<div class="title">{esc(s.title)}</div>'
+        f'<div class="file">{esc(s.source)} · {esc(s.units)} {esc(tm.unit)}s</div></div>'
+        for s in tm.sources
+    )
+    return f'<section id="sources"><h2>Sources</h2><div class="cards">{cards}</div></section>'
+
+
+def topics_html(tm: TopicMap) -> str:
+    """The page of a topic map."""
+    names = {s.source: s.short_id or s.source for s in tm.sources}
+    footer = "<footer>parallax topics · a self-contained page: it loads nothing from the network.</footer>"
+    sections = [
+        _header(tm),
+        _heat_section(tm, names),
+        _leads_section(tm, names),
+        _topics_section(tm, names),
+        _sources_section(tm),
+        footer,
+    ]
+    return page("Parallax · topics", "\n".join(sections))
+
+
+def write_topics_html(tm: TopicMap, path: Path) -> None:
+    """Write a topic map as one self-contained HTML file (atomically; missing folders are made)."""
+    atomic_write(path, topics_html(tm))
