@@ -11,7 +11,7 @@ from parallax.core.settings import seeds_dir
 from parallax.embed.registry import FakeEmbedder
 from parallax.index.core import build_index
 from parallax.ingest.chunk import ChunkerConfig
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 
 FAKE_MODEL = "parallax/fake-hash-64"
 

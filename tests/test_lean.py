@@ -15,7 +15,7 @@ from parallax.core.settings import seeds_dir
 from parallax.embed.registry import MINILM_ID, SentenceTransformerEmbedder
 from parallax.index.core import Index, build_index
 from parallax.ingest.chunk import ChunkerConfig
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 from parallax.search.searcher import Searcher
 
 from .probes import modules_loaded_by
