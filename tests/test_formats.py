@@ -11,12 +11,13 @@ from typer.testing import CliRunner
 from parallax.api import parse_span, show_passage
 from parallax.cli.main import app
 from parallax.core.errors import CorpusError, InputError
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.core import Index, build_index
 from parallax.ingest import extract
 from parallax.ingest.chunk import ChunkerConfig, chunk_document, sentence_units
 from parallax.ingest.load import load_corpus, load_document
 from parallax.search.searcher import Searcher
+
+from .fakes import FakeEmbedder
 
 runner = CliRunner()
 
@@ -157,6 +158,26 @@ def test_html_fallback_when_trafilatura_finds_nothing(tmp_path: Path, monkeypatc
     doc = load_document(path)
     assert "Green tea is made from unoxidised leaves." in doc.text
     assert "color" not in doc.text and "Home" not in doc.text
+
+
+def test_html_fallback_when_trafilatura_fails_but_not_on_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lxml.etree import ParserError
+
+    page = "<html><body><h1>Tea</h1><p>Green tea is made from <b>unoxidised</b> leaves.</p></body></html>"
+
+    def fails(error: Exception) -> None:
+        def blocks(raw: str) -> list[str]:
+            raise error
+
+        monkeypatch.setattr(extract, "trafilatura_blocks", blocks)
+
+    fails(ParserError("Document is empty"))
+    assert extract.extract_html(page) == "## Tea\n\nGreen tea is made from unoxidised leaves."
+    fails(RecursionError("maximum recursion depth exceeded"))
+    assert "Green tea" in extract.extract_html(page)
+    fails(ZeroDivisionError("a bug"))
+    with pytest.raises(ZeroDivisionError):
+        extract.extract_html(page)
 
 
 def test_markdown_heading_path_is_embedded_not_stored(tmp_path: Path) -> None:

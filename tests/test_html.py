@@ -21,7 +21,6 @@ import pytest
 
 from parallax.analyze.topics import discover_topics
 from parallax.core.settings import seeds_dir
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.core import Index, build_index
 from parallax.ingest.corpus import load_corpus
 from parallax.render.html import (
@@ -32,6 +31,8 @@ from parallax.render.html import (
     write_compare_html,
     write_topics_html,
 )
+
+from .fakes import FakeEmbedder
 
 FIXTURE = Path(__file__).parent / "fixtures" / "compare_sample.json"
 

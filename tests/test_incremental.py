@@ -13,12 +13,12 @@ from typer.testing import CliRunner
 from parallax.api import index_paths
 from parallax.cli.main import app
 from parallax.core.errors import IndexMismatchError
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.core import MANIFEST_FILE, Index, UpdateStats, build_index, update_index
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.corpus import load_corpus
 from parallax.search.searcher import Searcher
 
+from .fakes import FakeEmbedder
 from .test_index import snapshot
 
 runner = CliRunner()

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from parallax.core.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, InputError
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.core import (
     FAISS_FILE,
     FORMAT_VERSION,
@@ -19,6 +18,8 @@ from parallax.index.core import (
 )
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.corpus import load_corpus
+
+from .fakes import FakeEmbedder
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 
 from parallax.cli.main import app
 from parallax.core.errors import CorruptIndexError, IndexBusyError, InputError
-from parallax.embed.registry import FakeEmbedder
 from parallax.index import core as index_module
 from parallax.index.core import (
     FAISS_FILE,
@@ -33,6 +32,7 @@ from parallax.index.core import (
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.corpus import load_corpus
 
+from .fakes import CHILD_PRELUDE, FakeEmbedder
 from .test_cli import assert_one_line_error
 from .test_incremental import rows
 from .test_index import snapshot
@@ -104,7 +104,7 @@ import os, shutil, sys
 from pathlib import Path
 from parallax.index import core as ix
 from parallax.ingest.corpus import load_corpus
-from parallax.embed.registry import FakeEmbedder
+from tests.fakes import FakeEmbedder
 
 point = sys.argv[3]
 real_rename, real_rmtree = os.rename, shutil.rmtree
@@ -153,7 +153,9 @@ def test_killed_build_leaves_a_whole_index(
     build_index(load_corpus([small_corpus]), FakeEmbedder(dim=64), reference, ChunkerConfig(max_tokens=32))
     new_rows = rows(Index.load(reference))
     proc = subprocess.run(
-        [sys.executable, "-c", CRASH, str(small_corpus), str(fake_index), point], capture_output=True, text=True
+        [sys.executable, "-c", CHILD_PRELUDE + CRASH, str(small_corpus), str(fake_index), point],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 9, proc.stderr
     loaded = rows(Index.load(fake_index))  # a reader repairs a half-done swap
