@@ -33,10 +33,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: the tests' fake embedder
+
 from parallax.bench.retrieval import environment
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.reader import Index
 from parallax.search.searcher import Searcher
+from tests.fakes import FakeEmbedder, parallax_argv
 
 MODEL = "parallax/fake-hash-64"
 QUERIES = [
@@ -122,7 +124,6 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "faults.json")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    exe = shutil.which("parallax") or str(Path(sys.executable).parent / "parallax")
     work = Path(tempfile.mkdtemp(prefix="parallax-faults-"))
     corpus, dest = work / "corpus", work / "idx"
     corpus.mkdir()
@@ -131,7 +132,7 @@ def main() -> int:
     for i in range(args.files):
         (corpus / f"doc{i:05d}.txt").write_text(document(rng), encoding="utf-8")
     counter = [args.files]
-    cmd = [exe, "index", str(corpus), "--index", str(dest)]
+    cmd = parallax_argv("index", str(corpus), "--index", str(dest))  # the fake model registered
 
     code, first_s, _, _ = run_index(cmd, env)
     assert code == 0, "the first build failed"
@@ -219,7 +220,7 @@ def main() -> int:
         )
 
     fresh = work / "fresh"
-    code, _, _, _ = run_index([exe, "index", str(corpus), "--index", str(fresh), "--rebuild"], env)
+    code, _, _, _ = run_index(parallax_argv("index", str(corpus), "--index", str(fresh), "--rebuild"), env)
     incremental_equals_rebuild = code == 0 and answers(fresh) == answers(dest)
     survived = sum(k["survived"] for k in kills)
     states: dict[str, int] = {}

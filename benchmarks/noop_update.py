@@ -23,11 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: the tests' fake embedder
+
 from parallax.api import index_paths
 from parallax.bench.retrieval import environment
 from parallax.core.settings import seeds_dir
-from parallax.embed.registry import FakeEmbedder
 from parallax.ingest.corpus import load_corpus
+from tests.fakes import FakeEmbedder
 
 HERE = Path(__file__).parent
 

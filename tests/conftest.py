@@ -1,4 +1,4 @@
-"""Shared fixtures. Every test gets its own Parallax home; unit tests use the fake embedder."""
+"""Shared fixtures. Every test gets its own Parallax home; unit tests use the fake embedder (registered here)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from parallax.core.settings import seeds_dir
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.core import build_index
 from parallax.ingest.chunk import ChunkerConfig
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 
-FAKE_MODEL = "parallax/fake-hash-64"
+from .fakes import FAKE_MODEL, FakeEmbedder, register_fake
+
+register_fake()  # every test, in this process: get_embedder(FAKE_MODEL) builds the fake
 
 
 @pytest.fixture(autouse=True)

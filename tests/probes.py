@@ -7,9 +7,11 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 
+from .fakes import CHILD_PRELUDE
+
 HEAVY = ("torch", "sentence_transformers", "transformers")
 
-_PROBE = (
+_PROBE = CHILD_PRELUDE + (  # the fake model registered, as in the tests' own process
     "import json, os, sys\n"
     "watched, sys.argv = json.loads(sys.argv[1]), ['parallax'] + sys.argv[2:]\n"
     "def report(code, real=os._exit):\n"  # main() leaves through os._exit: look at sys.modules then

@@ -5,9 +5,12 @@ import itertools
 import pytest
 
 from parallax.core.settings import seeds_dir
-from parallax.embed.registry import FakeEmbedder
 from parallax.ingest.chunk import ChunkerConfig, chunk_document, split_sentences
-from parallax.ingest.corpus import Document, load_corpus, sha256_text, to_plain
+from parallax.ingest.document import Document, sha256_text
+from parallax.ingest.load import load_corpus
+from parallax.text.markup import to_plain
+
+from .fakes import FakeEmbedder
 
 
 def make_doc(text: str, fmt: str = "text") -> Document:

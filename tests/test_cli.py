@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from parallax.cli.main import app
 from parallax.index.core import MANIFEST_FILE
 
+from .fakes import parallax_argv
 from .probes import HEAVY, modules_loaded_by
 from .test_index import snapshot
 
@@ -191,7 +192,7 @@ def test_entry_point_keeps_exit_codes_and_output(fake_index: Path) -> None:
     env = {**os.environ}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "parallax", *args], env=env, capture_output=True, text=True)
+        return subprocess.run(parallax_argv(*args), env=env, capture_output=True, text=True)
 
     ok = cli("search", "tea", "--index", str(fake_index), "--json", "-k", "50")
     assert ok.returncode == 0 and json.loads(ok.stdout)["results"]

@@ -26,12 +26,13 @@ from parallax.analyze.distinct import c_tf_idf
 from parallax.analyze.facts import extract_facts
 from parallax.cli.main import app
 from parallax.core.settings import seeds_dir
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.core import Index, build_index
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.corpus import load_corpus
 from parallax.render.rich_text import snippet
 from parallax.text.terms import excerpt
+
+from .fakes import CHILD_PRELUDE, FakeEmbedder
 
 runner = CliRunner()
 KOREA = "002_1619fb158eec5a78.txt"
@@ -344,7 +345,7 @@ def test_compare_imports_no_torch(fake_seeds: Path) -> None:
         "print('HEAVY=' + ','.join(m for m in ('torch', 'sentence_transformers') if m in sys.modules))\n"
     )
     env = {**os.environ, "PARALLAX_MODEL": "parallax/fake-hash-64"}
-    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", CHILD_PRELUDE + probe], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-800:]
     assert "HEAVY=\n" in out.stdout
 
@@ -442,7 +443,7 @@ def test_compare_does_not_import_scikit_learn(tmp_path: Path) -> None:
     """scikit-learn's import costs seconds (it loads scipy.stats); compare needs none of it."""
     code = (
         "import sys\n"
-        "from parallax.ingest.corpus import load_corpus\nfrom parallax.embed.registry import FakeEmbedder\n"
+        "from parallax.ingest.corpus import load_corpus\nfrom tests.fakes import FakeEmbedder\n"
         "from parallax.index.core import Index, build_index\nfrom parallax.analyze.compare import compare\n"
         "from parallax.core.settings import seeds_dir\nfrom pathlib import Path\n"
         f"p = Path({str(tmp_path / 'i')!r})\n"
@@ -450,5 +451,5 @@ def test_compare_does_not_import_scikit_learn(tmp_path: Path) -> None:
         "compare(Index.load(p), FakeEmbedder(dim=64), 'NATO liaison office in Tokyo')\n"
         "print([m for m in ('sklearn', 'torch') if m in sys.modules])\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", CHILD_PRELUDE + code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr

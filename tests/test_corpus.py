@@ -6,7 +6,10 @@ import pytest
 
 from parallax.core.errors import CorpusError
 from parallax.core.settings import seeds_dir
-from parallax.ingest.corpus import content_blocks, is_boilerplate, load_corpus, to_plain
+from parallax.ingest.blocks import content_blocks
+from parallax.ingest.load import load_corpus
+from parallax.text.boilerplate import is_boilerplate
+from parallax.text.markup import to_plain
 
 
 def test_seeds_load_with_metadata() -> None:

@@ -126,7 +126,8 @@ def test_bench_end_to_end_on_tiny_beir(tiny_beir: Path, tmp_path: Path) -> None:
 
 def test_bench_seeds_smoke(tmp_path: Path) -> None:
     from parallax.bench.retrieval import bench_seeds
-    from parallax.embed.registry import FakeEmbedder
+
+    from .fakes import FakeEmbedder
 
     result = bench_seeds(FakeEmbedder(), tmp_path, limit_queries=10)
     assert result.queries == 10 and result.documents == 5

@@ -11,12 +11,13 @@ from typer.testing import CliRunner
 from parallax.api import parse_span, show_passage
 from parallax.cli.main import app
 from parallax.core.errors import CorpusError, InputError
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.core import Index, build_index
-from parallax.ingest import corpus as corpus_module
+from parallax.ingest import extract
 from parallax.ingest.chunk import ChunkerConfig, chunk_document, sentence_units
-from parallax.ingest.corpus import load_corpus, load_document
+from parallax.ingest.load import load_corpus, load_document
 from parallax.search.searcher import Searcher
+
+from .fakes import FakeEmbedder
 
 runner = CliRunner()
 
@@ -147,7 +148,7 @@ def test_html_main_text_by_trafilatura(tmp_path: Path) -> None:
 
 
 def test_html_fallback_when_trafilatura_finds_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(corpus_module, "_trafilatura_blocks", lambda raw: [])
+    monkeypatch.setattr(extract, "trafilatura_blocks", lambda raw: [])
     path = tmp_path / "tea.html"
     path.write_text(
         "<html><head><title>Tea</title><style>p {color: red}</style></head><body><nav>Home | About</nav>"
@@ -157,6 +158,26 @@ def test_html_fallback_when_trafilatura_finds_nothing(tmp_path: Path, monkeypatc
     doc = load_document(path)
     assert "Green tea is made from unoxidised leaves." in doc.text
     assert "color" not in doc.text and "Home" not in doc.text
+
+
+def test_html_fallback_when_trafilatura_fails_but_not_on_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lxml.etree import ParserError
+
+    page = "<html><body><h1>Tea</h1><p>Green tea is made from <b>unoxidised</b> leaves.</p></body></html>"
+
+    def fails(error: Exception) -> None:
+        def blocks(raw: str) -> list[str]:
+            raise error
+
+        monkeypatch.setattr(extract, "trafilatura_blocks", blocks)
+
+    fails(ParserError("Document is empty"))
+    assert extract.extract_html(page) == "## Tea\n\nGreen tea is made from unoxidised leaves."
+    fails(RecursionError("maximum recursion depth exceeded"))
+    assert "Green tea" in extract.extract_html(page)
+    fails(ZeroDivisionError("a bug"))
+    with pytest.raises(ZeroDivisionError):
+        extract.extract_html(page)
 
 
 def test_markdown_heading_path_is_embedded_not_stored(tmp_path: Path) -> None:
@@ -243,7 +264,7 @@ def test_parse_span_allows_colons_in_names() -> None:
 
 def _count_extractions(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     calls = {"pdf": 0, "html": 0}
-    real_pdf, real_html = corpus_module._read_pdf, corpus_module.extract_html
+    real_pdf, real_html = extract.read_pdf, extract.extract_html
 
     def pdf(data: bytes, path: Path) -> tuple[str, tuple[int, ...], str | None]:
         calls["pdf"] += 1
@@ -253,8 +274,8 @@ def _count_extractions(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         calls["html"] += 1
         return real_html(raw)
 
-    monkeypatch.setattr(corpus_module, "_read_pdf", pdf)
-    monkeypatch.setattr(corpus_module, "extract_html", html)
+    monkeypatch.setattr(extract, "read_pdf", pdf)
+    monkeypatch.setattr(extract, "extract_html", html)
     return calls
 
 
@@ -284,12 +305,12 @@ def test_unchanged_html_and_pdf_are_not_extracted_again(
     assert calls == {"pdf": 1, "html": 0} and stats.updated == ["iceland.pdf"]
     index_paths([mixed], index=dest, embedder=fake, rebuild=True)
     assert calls == {"pdf": 2, "html": 1}
-    monkeypatch.setattr(corpus_module, "EXTRACTOR_VERSION", corpus_module.EXTRACTOR_VERSION + 1)
-    corpus_module.extractor_id.cache_clear()
+    monkeypatch.setattr(extract, "EXTRACTOR_VERSION", extract.EXTRACTOR_VERSION + 1)
+    extract.extractor_id.cache_clear()
     try:
         index_paths([mixed], index=dest, embedder=fake)
     finally:
-        corpus_module.extractor_id.cache_clear()
+        extract.extractor_id.cache_clear()
     assert calls == {"pdf": 3, "html": 2}
 
 

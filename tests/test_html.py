@@ -29,12 +29,13 @@ from parallax.analyze.topic_map import TopicMap
 from parallax.analyze.topics import discover_topics
 from parallax.cli.main import app
 from parallax.core.settings import seeds_dir
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.core import Index, build_index
 from parallax.ingest.corpus import load_corpus
 from parallax.render.html.compare import compare_html, write_compare_html
 from parallax.render.html.page import heat_colour, highlight
 from parallax.render.html.topics import topics_html, write_topics_html
+
+from .fakes import FakeEmbedder
 
 FIXTURE = Path(__file__).parent / "fixtures" / "compare_sample.json"
 

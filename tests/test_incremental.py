@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from parallax.api import index_paths
 from parallax.cli.main import app
 from parallax.core.errors import IndexMismatchError
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.builder import UpdateStats, build_index, update_index
 from parallax.index.manifest import MANIFEST_FILE
 from parallax.index.reader import Index
@@ -21,6 +20,7 @@ from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.corpus import load_corpus
 from parallax.search.searcher import Searcher
 
+from .fakes import FakeEmbedder
 from .test_index import snapshot
 
 runner = CliRunner()

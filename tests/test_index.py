@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 from parallax.core.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, InputError
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.builder import BuildOptions, build_index
 from parallax.index.manifest import FAISS_FILE, FORMAT_VERSION, MANIFEST_FILE, SENTENCES_FILE, STORE_FILE
 from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.corpus import load_corpus
+
+from .fakes import FakeEmbedder
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from parallax.core.settings import seeds_dir
-from parallax.embed.registry import MINILM_ID, SentenceTransformerEmbedder
+from parallax.core.settings import MINILM_ID, seeds_dir
+from parallax.embed.minilm import SentenceTransformerEmbedder
 from parallax.index.core import Index, build_index
 from parallax.ingest.chunk import ChunkerConfig
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 from parallax.search.searcher import Searcher
 
 from .probes import modules_loaded_by
@@ -115,8 +115,8 @@ def test_fusion_failure_keeps_the_plain_graph(tmp_path: Path) -> None:
 
 def test_a_damaged_export_is_not_trusted(lean: object, lean_home: Path) -> None:
     """A truncated cached file makes the cache invalid, so it is exported again instead of failing forever."""
+    from parallax.embed.minilm import packaged_model_dir
     from parallax.embed.onnx import WORDS_FILE, _valid_cache, cache_dir
-    from parallax.embed.registry import packaged_model_dir
 
     weights = packaged_model_dir() / "model.safetensors"
     assert _valid_cache(cache_dir(), weights)

@@ -9,10 +9,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.core import build_index, update_index
 from parallax.ingest.chunk import ChunkerConfig, chunk_document, sentence_units
-from parallax.ingest.corpus import Document, load_corpus, sha256_text
+from parallax.ingest.document import Document, sha256_text
+from parallax.ingest.load import load_corpus
+
+from .fakes import FakeEmbedder
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])

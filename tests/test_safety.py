@@ -17,7 +17,6 @@ from typer.testing import CliRunner
 
 from parallax.cli.main import app
 from parallax.core.errors import CorruptIndexError, IndexBusyError, InputError
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.builder import build_index, update_index
 from parallax.index.lock import index_lock, lock_path
 from parallax.index.manifest import FAISS_FILE, FORMAT_VERSION, MANIFEST_FILE, SENTENCES_FILE, STORE_FILE
@@ -25,6 +24,7 @@ from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.corpus import load_corpus
 
+from .fakes import CHILD_PRELUDE, FakeEmbedder
 from .test_cli import assert_one_line_error
 from .test_incremental import rows
 from .test_index import snapshot
@@ -101,7 +101,7 @@ import os, shutil, sys
 from pathlib import Path
 from parallax.index import builder, writer
 from parallax.ingest.corpus import load_corpus
-from parallax.embed.registry import FakeEmbedder
+from tests.fakes import FakeEmbedder
 
 point = sys.argv[3]
 real_rename, real_rmtree = os.rename, shutil.rmtree
@@ -150,7 +150,9 @@ def test_killed_build_leaves_a_whole_index(
     build_index(load_corpus([small_corpus]), FakeEmbedder(dim=64), reference, ChunkerConfig(max_tokens=32))
     new_rows = rows(Index.load(reference))
     proc = subprocess.run(
-        [sys.executable, "-c", CRASH, str(small_corpus), str(fake_index), point], capture_output=True, text=True
+        [sys.executable, "-c", CHILD_PRELUDE + CRASH, str(small_corpus), str(fake_index), point],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 9, proc.stderr
     loaded = rows(Index.load(fake_index))  # a reader repairs a half-done swap

@@ -5,10 +5,11 @@ from pathlib import Path
 import pytest
 
 from parallax.core.errors import InputError
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.core import Index
 from parallax.search.searcher import Searcher
 from parallax.text.query import parse_query
+
+from .fakes import FakeEmbedder
 
 
 @pytest.fixture
@@ -103,10 +104,11 @@ def test_unknown_mode(searcher: Searcher) -> None:
 
 def test_search_one_of_two_same_named_files(tmp_path: Path) -> None:
     """Files sharing a name in different subfolders are separate sources that --source can pick."""
-    from parallax.embed.registry import FakeEmbedder
     from parallax.index.core import Index, build_index
     from parallax.ingest.corpus import load_corpus
     from parallax.search.searcher import Searcher
+
+    from .fakes import FakeEmbedder
 
     for folder, text in (("2023", "Tea harvests fell in 2023 after a drought."), ("2024", "Tea harvests rose.")):
         (tmp_path / "r" / folder).mkdir(parents=True)

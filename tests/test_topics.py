@@ -14,13 +14,13 @@ from parallax.analyze.topic_map import TopicMap
 from parallax.analyze.topics import IGNORE_SHARE, LEAD_RATIO, LEAD_SHARE, discover_topics
 from parallax.cli.main import app
 from parallax.core.settings import seeds_dir
-from parallax.embed.registry import FakeEmbedder
 from parallax.index.core import Index, build_index
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.corpus import load_corpus
 from parallax.render.topics import render_topic_map
 
 from .conftest import FAKE_MODEL
+from .fakes import FakeEmbedder
 from .probes import modules_loaded_by
 
 runner = CliRunner()

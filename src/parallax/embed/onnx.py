@@ -23,17 +23,23 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from parallax.core.errors import MissingExtraError
-from parallax.core.settings import home
-from parallax.embed.registry import MINILM_ID, Progress, load_tokenizer, packaged_model_dir
+from parallax.core.files import atomic_write, replacing
+from parallax.core.report import Notify, note
+from parallax.core.settings import MINILM_ID, home
+from parallax.embed.base import Progress
+from parallax.embed.minilm import load_tokenizer, packaged_model_dir
 
 if TYPE_CHECKING:
+    from logging import LogRecord
+
     from tokenizers import Tokenizer
 
 ONNX_FILE = "model.onnx"
@@ -43,11 +49,46 @@ META_FILE = "meta.json"
 OPSET = 17
 EXPORT_VERSION = 3  # 2: eager attention, fused by onnxruntime.transformers; 3: word embeddings outside
 MAX_SEQ = 256
-Notify = Callable[[str], None]
+
+# Exception classes of the native libraries under the export and the session, which derive from
+# ``Exception`` directly (none from RuntimeError): by module, looked up only once it is imported.
+_NATIVE_FAILURES = (
+    (
+        "onnxruntime.capi.onnxruntime_pybind11_state",
+        (
+            "Fail",
+            "InvalidArgument",
+            "NoSuchFile",
+            "NoModel",
+            "EngineError",
+            "RuntimeException",
+            "InvalidProtobuf",
+            "ModelLoaded",
+            "NotImplemented",
+            "InvalidGraph",
+            "EPFail",
+        ),
+    ),
+    ("google.protobuf.message", ("DecodeError", "EncodeError")),
+    ("onnx.onnx_cpp2py_export.checker", ("ValidationError",)),
+    ("onnx.onnx_cpp2py_export.shape_inference", ("InferenceError",)),
+    ("safetensors._safetensors_rust", ("SafetensorError",)),
+)
 
 
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+def native_failures() -> tuple[type[BaseException], ...]:
+    """The exception classes of onnxruntime, onnx, protobuf and safetensors, for those already imported.
+
+    A library that is not imported cannot have raised, so none is imported here.
+    """
+    found: list[type[BaseException]] = []
+    for module_name, names in _NATIVE_FAILURES:
+        module = sys.modules.get(module_name)
+        for name in names if module is not None else ():
+            cls = getattr(module, name, None)
+            if isinstance(cls, type) and issubclass(cls, BaseException):
+                found.append(cls)
+    return tuple(found)
 
 
 def _fingerprint(weights: Path) -> dict[str, int]:
@@ -81,13 +122,11 @@ def _sizes(folder: Path) -> dict[str, int] | None:
         return None
 
 
-def export(model_dir: Path, folder: Path, notify: Notify = _stderr) -> Path:
+def export(model_dir: Path, folder: Path, notify: Notify = note) -> Path:
     """Export the packaged model to ``folder/model.onnx`` (pooling and normalisation included)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     notify("Exporting MiniLM to ONNX once for fast queries (about 20 s)…")
-    import warnings
-
     import torch
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
@@ -98,6 +137,33 @@ def export(model_dir: Path, folder: Path, notify: Notify = _stderr) -> Path:
     # Eager attention exports as plain MatMul/Softmax, a pattern the fusion below recognises.
     model = AutoModel.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager")
     model.eval()
+    words = model.embeddings.word_embeddings.weight.detach()
+    with replacing(folder / ONNX_FILE) as tmp:  # the graph replaces the old one last, after the word table
+        _export_graph(model, words, tmp)
+        fused = _fuse(tmp, int(model.config.num_attention_heads), int(model.config.hidden_size))
+        (folder / INT8_FILE).unlink(missing_ok=True)  # quantised from an older export
+        with replacing(folder / WORDS_FILE) as words_tmp, open(words_tmp, "wb") as f:
+            np.save(f, words.numpy().astype(np.float32))
+    meta = {
+        "model_id": MINILM_ID,
+        "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+        "weights": _fingerprint(weights),
+        "opset": OPSET,
+        "export": EXPORT_VERSION,
+        "fused": fused,
+        "files": _sizes(folder),
+        "torch": torch.__version__,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    atomic_write(folder / META_FILE, json.dumps(meta, indent=2))
+    return folder / ONNX_FILE
+
+
+def _export_graph(model: Any, words: Any, path: Path) -> None:
+    """Write the encoder with mean pooling and L2 normalisation as one ONNX graph that takes ``inputs_embeds``."""
+    import warnings
+
+    import torch
 
     class Pooled(torch.nn.Module):
         def __init__(self, encoder: Any) -> None:
@@ -112,16 +178,13 @@ def export(model_dir: Path, folder: Path, notify: Notify = _stderr) -> Path:
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{ONNX_FILE}.{os.getpid()}.tmp"
     ids = torch.ones(2, 8, dtype=torch.long)
-    words = model.embeddings.word_embeddings.weight.detach()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             Pooled(model),
             (words[ids], torch.ones_like(ids), torch.zeros_like(ids)),
-            str(tmp),
+            str(path),
             dynamo=False,
             input_names=["inputs_embeds", "attention_mask", "token_type_ids"],
             output_names=["embedding"],
@@ -133,31 +196,22 @@ def export(model_dir: Path, folder: Path, notify: Notify = _stderr) -> Path:
             },
             opset_version=OPSET,
         )
-    fused = _fuse(tmp, int(model.config.num_attention_heads), int(model.config.hidden_size))
-    (folder / INT8_FILE).unlink(missing_ok=True)  # quantised from an older export
-    words_tmp = folder / f".{WORDS_FILE}.{os.getpid()}.tmp"
-    with open(words_tmp, "wb") as f:
-        np.save(f, words.numpy().astype(np.float32))
-    os.replace(words_tmp, folder / WORDS_FILE)
-    os.replace(tmp, folder / ONNX_FILE)
-    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
-    meta = {
-        "model_id": MINILM_ID,
-        "weights_sha256": digest,
-        "weights": _fingerprint(weights),
-        "opset": OPSET,
-        "export": EXPORT_VERSION,
-        "fused": fused,
-        "files": _sizes(folder),
-        "torch": torch.__version__,
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    (folder / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    return folder / ONNX_FILE
+
+
+def _fusion_failures() -> tuple[type[BaseException], ...]:
+    """What onnxruntime's optimiser raises on a graph it cannot read or fuse.
+
+    The native libraries' classes (protobuf's ``DecodeError`` for a file that is not a graph,
+    onnxruntime's ``Fail``/``InvalidGraph``..., onnx's ``ValidationError``), ``OSError`` for files, and
+    the Python errors its pattern matchers raise on graphs they were not written for: ``ValueError``,
+    ``LookupError``, ``TypeError``, ``AttributeError``, ``AssertionError``, ``RuntimeError``.
+    """
+    python = (OSError, ValueError, LookupError, TypeError, AttributeError, AssertionError, RuntimeError)
+    return (*python, *native_failures())
 
 
 def _fuse(path: Path, heads: int, hidden: int) -> dict[str, int]:
-    """Rewrite ``path`` in place with onnxruntime's BERT fusions; on any failure keep the plain graph.
+    """Rewrite ``path`` in place with onnxruntime's BERT fusions; on failure keep the plain graph.
 
     Returns the count of each fused operator (empty when fusion was not possible).
     """
@@ -168,16 +222,37 @@ def _fuse(path: Path, heads: int, hidden: int) -> dict[str, int]:
     except ImportError:
         return {}
     logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
-    fused_path = path.with_name(path.name + ".fused")
     try:
-        model = optimizer.optimize_model(str(path), model_type="bert", num_heads=heads, hidden_size=hidden)
-        stats = {k: int(v) for k, v in model.get_fused_operator_statistics().items() if v}
-        model.save_model_to_file(str(fused_path))
-        os.replace(fused_path, path)
-    except Exception:  # fusion is an optimisation: the unfused graph gives the same vectors
-        fused_path.unlink(missing_ok=True)
+        with replacing(path) as fused_path:
+            model = optimizer.optimize_model(str(path), model_type="bert", num_heads=heads, hidden_size=hidden)
+            stats = {k: int(v) for k, v in model.get_fused_operator_statistics().items() if v}
+            model.save_model_to_file(str(fused_path))
+    except _fusion_failures():  # fusion is an optimisation: the unfused graph gives the same vectors
         return {}
     return stats
+
+
+@contextmanager
+def _root_records_at_least(level: int) -> Iterator[None]:
+    """Drop records below ``level`` logged on the root logger itself, for the duration of the block.
+
+    onnxruntime's quantiser warns through ``logging.warning()``, that is on the root logger. Setting
+    the root logger's level would also silence every other library's records, in every thread, until
+    it is set back; a filter on the root logger sees only the records logged on it (records that
+    propagate up from named loggers meet the root's handlers, not its filters), and it is removed
+    when the block ends, however it ends.
+    """
+    import logging
+
+    def quiet(record: LogRecord) -> bool:
+        return record.levelno >= level
+
+    root = logging.getLogger()
+    root.addFilter(quiet)
+    try:
+        yield
+    finally:
+        root.removeFilter(quiet)
 
 
 def quantize(folder: Path) -> Path:
@@ -189,11 +264,7 @@ def quantize(folder: Path) -> Path:
 
     target = folder / INT8_FILE
     if not target.is_file():
-        root = logging.getLogger()
-        level = root.level
-        root.setLevel(logging.ERROR)  # the quantiser warns on the root logger about pre-processing
-        tmp = folder / f".{INT8_FILE}.{os.getpid()}.tmp"
-        try:
+        with replacing(target) as tmp, _root_records_at_least(logging.ERROR):
             quantize_dynamic(
                 str(folder / ONNX_FILE),
                 str(tmp),
@@ -202,13 +273,10 @@ def quantize(folder: Path) -> Path:
                 # The fused operators are in onnxruntime's own domain, which ONNX shape inference cannot type.
                 extra_options={"DefaultTensorType": TensorProto.FLOAT},
             )
-        finally:
-            root.setLevel(level)
-        os.replace(tmp, target)
     return target
 
 
-def ensure_onnx(model_dir: Path | None = None, notify: Notify = _stderr, int8: bool = False) -> Path:
+def ensure_onnx(model_dir: Path | None = None, notify: Notify = note, int8: bool = False) -> Path:
     """The cached ONNX file for the packaged model, exported first if needed."""
     model_dir = model_dir or packaged_model_dir()
     folder = cache_dir()
@@ -224,7 +292,7 @@ class OnnxEmbedder:
     dim = 384
     max_tokens = 254
 
-    def __init__(self, int8: bool = False, threads: int | None = None, notify: Notify = _stderr) -> None:
+    def __init__(self, int8: bool = False, threads: int | None = None, notify: Notify = note) -> None:
         self.model_dir = packaged_model_dir()
         self.int8 = int8
         self.threads = threads or min(os.cpu_count() or 1, 4)

@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
-from parallax.ingest.corpus import Document, content_blocks
+from parallax.ingest.blocks import content_blocks
+from parallax.ingest.document import Document
 from parallax.text.markup import to_plain
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -284,10 +285,3 @@ def pack(doc: Document, units: Sequence[tuple[Sentence, int]], config: ChunkerCo
 def chunk_document(doc: Document, config: ChunkerConfig, count_tokens: TokenCounter) -> list[Chunk]:
     """Cut a document into chunks: exact spans, each within the token budget."""
     return pack(doc, sentence_units(doc, config.max_tokens, count_tokens, config.heading_context), config)
-
-
-def chunk_corpus(docs: Sequence[Document], config: ChunkerConfig, count_tokens: TokenCounter) -> list[Chunk]:
-    chunks: list[Chunk] = []
-    for doc in docs:
-        chunks.extend(chunk_document(doc, config, count_tokens))
-    return chunks
