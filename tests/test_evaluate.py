@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from parallax.bench.beir import load_beir, read_qrels, subset, to_documents
-from parallax.bench.evaluate import LabelledQuery, Passage, covers, passage_qrels, passage_run, score
+from parallax.bench.labelled import LabelledPassage, LabelledQuery, covers, passage_qrels, passage_run
+from parallax.bench.metrics import score
 from parallax.core.errors import InputError
 from parallax.search.fusion import FusionConfig, convex, fuse, rrf
 
@@ -46,9 +47,8 @@ def test_convex_normalises_each_list() -> None:
 
 
 def test_passage_credit_is_chunk_independent() -> None:
-    q = LabelledQuery(
-        "q", "?", "paraphrase", (Passage("a.txt", "xx", ((100, 120),)), Passage("b.txt", "yy", ((5, 9),)))
-    )
+    relevant = (LabelledPassage("a.txt", "xx", ((100, 120),)), LabelledPassage("b.txt", "yy", ((5, 9),)))
+    q = LabelledQuery("q", "?", "paraphrase", relevant)
     # Two overlapping chunks both hold passage 0: only the first is credited.
     run = passage_run(q, [("a.txt", 90, 130), ("a.txt", 110, 200), ("b.txt", 0, 50)])
     assert run == {"p0": 3.0, "miss1": 2.0, "p1": 1.0}
