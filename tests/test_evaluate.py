@@ -104,12 +104,10 @@ def test_beir_loader_errors(tmp_path: Path) -> None:
 def test_bench_end_to_end_on_tiny_beir(tiny_beir: Path, tmp_path: Path) -> None:
     import json
 
-    from typer.testing import CliRunner
-
-    from parallax.cli.main import app
+    from .cli_helpers import invoke
 
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["bench", str(tiny_beir), "--out", str(out)])
+    result = invoke(["bench", str(tiny_beir), "--out", str(out)])
     assert result.exit_code == 0, result.output
     for mode in ("dense", "bm25", "hybrid"):
         assert mode in result.output
