@@ -150,6 +150,18 @@ def test_reindex_from_recorded_inputs(fake_index: Path) -> None:
     assert "Indexed 3 documents" in out
 
 
+def test_new_chunk_size_rebuilds_from_the_recorded_inputs(fake_index: Path) -> None:
+    code, out = run("index", "--index", str(fake_index), "--max-tokens", "40")
+    assert code == 0, out
+    assert "Indexed 3 documents" in out and "rebuilt: chunker settings changed (max_tokens 32 -> 40)" in out
+
+
+def test_new_chunk_size_for_the_seeds_index_reads_the_seeds() -> None:
+    code, out = run("index", "--overlap", "0")
+    assert code == 0, out
+    assert "Indexed 5 documents" in out
+
+
 def test_help_through_the_installed_script_imports_nothing_heavy() -> None:
     """The console script pip installs (pyproject's entry point) runs, prints the usage, imports no model."""
     script = Path(sys.executable).parent / "parallax"
