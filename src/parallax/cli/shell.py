@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from parallax.cli.common import IndexOpt, handles_errors, open_index_with_progress
-from parallax.core.errors import ParallaxError
-from parallax.core.settings import home
 
-if TYPE_CHECKING:  # the searcher imports numpy and the index reader: not for --help
+if TYPE_CHECKING:  # imported by the functions that need them, so that --help imports none of them
     from parallax.search.searcher import Searcher, SearchResult
 
 HELP = (
@@ -95,6 +93,8 @@ def run_shell(
     say: Callable[[str], None],
 ) -> int:
     """Answer each line; return the number of queries run. ``show`` prints a result, ``say`` a message."""
+    from parallax.core.errors import ParallaxError
+
     state = ShellState()
     count = 0
     for raw in lines:
@@ -125,6 +125,8 @@ def run_shell(
 
 def prompt_lines(prompt: str = "parallax> ") -> Iterable[str]:
     """Read lines with readline editing and a history file; stops at end of input."""
+    from parallax.core.settings import home
+
     history = home() / "shell_history"
     try:
         import readline
