@@ -9,22 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from parallax.cli.main import app
 from parallax.core.errors import CorpusError
 from parallax.ingest.corpus import load_corpus
 from parallax.text.query import MAX_QUERY_CHARS
 
-from .test_cli import assert_one_line_error
-
-runner = CliRunner()
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    assert "Traceback" not in result.output
-    return result.exit_code, result.output
+from .cli_helpers import assert_one_line_error, run
 
 
 def json_lines(out: str) -> list[dict]:  # type: ignore[type-arg]

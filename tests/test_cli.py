@@ -2,35 +2,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from parallax.cli.main import app
 from parallax.index.core import MANIFEST_FILE
 
+from .cli_helpers import assert_one_line_error, invoke, run
 from .fakes import parallax_argv
 from .probes import HEAVY, modules_loaded_by
 from .test_index import snapshot
-
-runner = CliRunner()
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
-
-
-def assert_one_line_error(code: int, output: str, needle: str) -> None:
-    assert code != 0
-    assert "Traceback" not in output
-    errors = [ln for ln in output.splitlines() if ln.startswith("Error:")]
-    assert len(errors) == 1, output
-    assert needle in errors[0]
 
 
 def test_search_json_schema_on_seeds() -> None:
@@ -168,16 +151,32 @@ def test_reindex_from_recorded_inputs(fake_index: Path) -> None:
     assert "Indexed 3 documents" in out
 
 
-def test_help_does_not_import_torch() -> None:
-    exe = shutil.which("parallax") or str(Path(sys.executable).parent / "parallax")
-    loaded, _ = modules_loaded_by(["--help"], (*HEAVY, "faiss", "numpy"))
+def test_new_chunk_size_rebuilds_from_the_recorded_inputs(fake_index: Path) -> None:
+    code, out = run("index", "--index", str(fake_index), "--max-tokens", "40")
+    assert code == 0, out
+    assert "Indexed 3 documents" in out and "rebuilt: chunker settings changed (max_tokens 32 -> 40)" in out
+
+
+def test_new_chunk_size_for_the_seeds_index_reads_the_seeds() -> None:
+    code, out = run("index", "--overlap", "0")
+    assert code == 0, out
+    assert "Indexed 5 documents" in out
+
+
+def test_help_through_the_installed_script_imports_nothing_heavy() -> None:
+    """The console script pip installs (pyproject's entry point) runs, prints the usage, imports no model."""
+    script = Path(sys.executable).parent / "parallax"
+    assert script.is_file(), f"no console script at {script}: install the package (make install)"
+    loaded, out = modules_loaded_by(["--help"], (*HEAVY, "faiss", "numpy", "onnxruntime"), script=script)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Usage: parallax [OPTIONS] COMMAND [ARGS]..."), out.stdout[:200]
+    assert "search " in out.stdout and "compare " in out.stdout
     assert loaded == []
-    assert Path(exe).name == "parallax"
 
 
 def test_shell_answers_queries_and_commands() -> None:
     script = "liaison office\n:k 2\n:mode bm25\n:json\nSouth Korea weapons\n:source nowhere\n:quit\nnot reached\n"
-    result = runner.invoke(app, ["shell"], input=script)
+    result = invoke(["shell"], stdin=script)
     assert result.exit_code == 0, result.output
     assert "k = 2" in result.output and "mode = bm25" in result.output
     rows = [json.loads(ln) for ln in result.output.splitlines() if ln.startswith("{")]

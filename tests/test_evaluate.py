@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 
 from parallax.bench.beir import load_beir, read_qrels, subset, to_documents
-from parallax.bench.evaluate import LabelledQuery, Passage, covers, passage_qrels, passage_run, score
+from parallax.bench.compare import CompareBenchResult, HalfResult, compare_rows
+from parallax.bench.labelled import LabelledPassage, LabelledQuery, covers, passage_qrels, passage_run
+from parallax.bench.metrics import score
 from parallax.core.errors import InputError
-from parallax.search.fusion import FusionConfig, convex, fuse, rrf
 
 
 def test_ndcg_worked_by_hand() -> None:
@@ -31,24 +32,9 @@ def test_query_without_results_scores_zero() -> None:
     assert got["recall@100"] == pytest.approx(0.5)
 
 
-def test_rrf_by_hand() -> None:
-    scores = rrf([[1, 2, 3], [3, 1]], k=60)
-    assert scores[1] == pytest.approx(1 / 61 + 1 / 62)
-    assert scores[3] == pytest.approx(1 / 63 + 1 / 61)
-    assert scores[2] == pytest.approx(1 / 62)
-
-
-def test_convex_normalises_each_list() -> None:
-    fused = convex({1: 0.9, 2: 0.5}, {2: 12.0, 3: 4.0}, alpha=0.5)
-    assert fused == {1: pytest.approx(0.5), 2: pytest.approx(0.5), 3: pytest.approx(0.0)}
-    ranked = fuse({1: 0.9, 2: 0.5}, {2: 12.0, 3: 4.0}, FusionConfig("convex", alpha=0.7))
-    assert [d for d, _ in ranked] == [1, 2, 3]
-
-
 def test_passage_credit_is_chunk_independent() -> None:
-    q = LabelledQuery(
-        "q", "?", "paraphrase", (Passage("a.txt", "xx", ((100, 120),)), Passage("b.txt", "yy", ((5, 9),)))
-    )
+    relevant = (LabelledPassage("a.txt", "xx", ((100, 120),)), LabelledPassage("b.txt", "yy", ((5, 9),)))
+    q = LabelledQuery("q", "?", "paraphrase", relevant)
     # Two overlapping chunks both hold passage 0: only the first is credited.
     run = passage_run(q, [("a.txt", 90, 130), ("a.txt", 110, 200), ("b.txt", 0, 50)])
     assert run == {"p0": 3.0, "miss1": 2.0, "p1": 1.0}
@@ -94,6 +80,20 @@ def test_beir_loader(tiny_beir: Path) -> None:
     assert read_qrels(tiny_beir / "qrels" / "test.tsv")["q3"] == {"d3": 1}
 
 
+def test_compare_table_uses_short_half_names_and_results_omit_them() -> None:
+    latency = {"p50": 1.0, "p95": 2.0}
+    halves = [
+        HalfResult("calibration (odd ids)", 12, 60, 0.5, 0.5, 0.5, {}, 0.5, 18, latency, short_name="calibration"),
+        HalfResult("held-out (even ids)", 12, 60, 0.5, 0.5, 0.5, {}, 0.5, 20, latency, short_name="held-out"),
+    ]
+    result = CompareBenchResult("m", "i", halves)
+    assert [row[0] for row in compare_rows(result)] == ["calibration", "held-out"]
+    data = result.to_dict()
+    assert list(data) == ["model", "index", "halves", "cells", "environment"]
+    assert [h["name"] for h in data["halves"]] == ["calibration (odd ids)", "held-out (even ids)"]
+    assert all("short_name" not in h for h in data["halves"])
+
+
 def test_beir_loader_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such data set"):
         load_beir(tmp_path / "missing")
@@ -104,12 +104,10 @@ def test_beir_loader_errors(tmp_path: Path) -> None:
 def test_bench_end_to_end_on_tiny_beir(tiny_beir: Path, tmp_path: Path) -> None:
     import json
 
-    from typer.testing import CliRunner
-
-    from parallax.cli.main import app
+    from .cli_helpers import invoke
 
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["bench", str(tiny_beir), "--out", str(out)])
+    result = invoke(["bench", str(tiny_beir), "--out", str(out)])
     assert result.exit_code == 0, result.output
     for mode in ("dense", "bm25", "hybrid"):
         assert mode in result.output

@@ -25,6 +25,13 @@ def test_convex_by_hand() -> None:
     assert scores == pytest.approx({1: 0.7, 2: 0.35, 3: 0.3})
 
 
+def test_convex_normalises_each_list() -> None:
+    fused = convex({1: 0.9, 2: 0.5}, {2: 12.0, 3: 4.0}, alpha=0.5)
+    assert fused == {1: pytest.approx(0.5), 2: pytest.approx(0.5), 3: pytest.approx(0.0)}
+    ranked = fuse({1: 0.9, 2: 0.5}, {2: 12.0, 3: 4.0}, FusionConfig("convex", alpha=0.7))
+    assert [d for d, _ in ranked] == [1, 2, 3]
+
+
 def test_convex_single_candidate_and_empty_lists() -> None:
     assert convex({4: 0.2}, {}, alpha=0.5) == {4: 0.5}
     assert fuse({}, {}, FusionConfig()) == []

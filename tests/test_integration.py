@@ -6,15 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from parallax.cli.main import app
 from parallax.core.settings import seeds_dir
 from parallax.embed.registry import MINILM_ID, SentenceTransformerEmbedder
 from parallax.index.core import Index, build_index
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.corpus import load_corpus
 from parallax.search.searcher import Searcher
+
+from .cli_helpers import invoke
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +68,7 @@ def test_plain_queries_find_their_source(searcher: Searcher, query: str, source:
 
 def test_vilnius_query_json_end_to_end(seeds_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PARALLAX_MODEL", MINILM_ID)
-    result = CliRunner().invoke(app, ["search", "Vilnius summit agenda", "--json", "--index", str(seeds_index)])
+    result = invoke(["search", "Vilnius summit agenda", "--json", "--index", str(seeds_index)])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output.strip().splitlines()[-1])
     assert len(data["results"]) == 10

@@ -63,16 +63,19 @@ def test_multi_vector_scores_match_brute_force(searcher: Searcher) -> None:
     import numpy as np
 
     index = searcher.index
-    q = FakeEmbedder(dim=64).embed(["black tea oxidised leaves"])[0]
-    got = searcher._dense(q[None, :], k=len(index), allowed=None)
+    query = "black tea oxidised leaves"
+    q = FakeEmbedder(dim=64).embed([query])[0]
+    hits = searcher.search(query, k=len(index), mode="dense").hits
+    assert len(hits) == len(index) > 1  # every chunk is scored, so none is skipped below
     wc, ws = index.manifest.dense["chunk_weight"], index.manifest.dense["sentence_weight"]
+    assert ws > 0  # the sentence vectors take part
     indptr, ids = index.chunk_members()
     sentences = index.sentence_matrix()
     assert sentences is not None
-    for chunk_id, score in got.items():
-        members = ids[indptr[chunk_id] : indptr[chunk_id + 1]]
-        expected = wc * float(index.chunk_matrix()[chunk_id] @ q) + ws * float(np.max(sentences[members] @ q))
-        assert abs(score - expected) < 1e-5
+    for hit in hits:
+        members = ids[indptr[hit.chunk_id] : indptr[hit.chunk_id + 1]]
+        expected = wc * float(index.chunk_matrix()[hit.chunk_id] @ q) + ws * float(np.max(sentences[members] @ q))
+        assert abs(hit.score - expected) < 1e-5
 
 
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])

@@ -1,9 +1,10 @@
-"""The library functions the CLI calls: open (or first build) an index, index paths, show a passage."""
+"""The library's front door, what the CLI calls: open (or first build) an index, index paths, describe an
+index, show a passage in its context."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,8 +15,6 @@ from parallax.index.core import MANIFEST_FILE, Index, Manifest, UpdateStats, sto
 
 if TYPE_CHECKING:  # reading and chunking files is for builds; opening an index does not import them
     from parallax.ingest.chunk import ChunkerConfig
-
-ProgressFactory = Callable[[str], Callable[[int, int], None]]
 
 
 def index_paths(
@@ -45,22 +44,17 @@ def index_paths(
         dest = default_index_for(paths)
     else:
         dest = resolve_index(None)
-    if not paths:
-        paths = [seeds_dir()] if is_seeds_index(dest) else recorded_inputs(dest)
+    wants_inputs = not paths and not is_seeds_index(dest)
+    wants_chunker = config is None and (max_tokens is not None or overlap is not None)
+    recorded = _manifest_at(dest) if wants_inputs or wants_chunker else None  # read once, only if needed
+    if wants_inputs:
+        paths = [Path(p) for p in recorded.inputs] if recorded else []
+    elif not paths:
+        paths = [seeds_dir()]
     if not paths:
         raise InputError(f"name the files or folders to index: parallax index PATH... --index {dest}")
-    if config is None and (max_tokens is not None or overlap is not None):
-        from parallax.ingest.chunk import ChunkerConfig
-
-        base = recorded_chunker(dest) or ChunkerConfig()
-        try:
-            config = ChunkerConfig(
-                max_tokens=max_tokens if max_tokens is not None else base.max_tokens,
-                overlap_sentences=overlap if overlap is not None else base.overlap_sentences,
-                heading_context=base.heading_context,
-            )
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
+    if wants_chunker:
+        config = _chunker_with(recorded, max_tokens, overlap)
     from parallax.ingest.corpus import load_corpus
 
     with stored_extractions(dest) as reuse:  # unchanged HTML and PDF files are not extracted again
@@ -81,24 +75,26 @@ def index_paths(
 
 
 def _manifest_at(dest: Path) -> Manifest | None:
+    """The manifest of an existing index, or None when there is none or it cannot be read."""
     try:
         return Manifest.from_json((dest / MANIFEST_FILE).read_text(encoding="utf-8"), dest / MANIFEST_FILE)
     except (OSError, UnicodeDecodeError, ParallaxError):
         return None
 
 
-def recorded_chunker(dest: Path) -> ChunkerConfig | None:
-    """The chunker settings an existing index was built with, if its manifest can be read."""
-    manifest = _manifest_at(dest)
+def _chunker_with(recorded: Manifest | None, max_tokens: int | None, overlap: int | None) -> ChunkerConfig:
+    """The chunker an index was built with (or the default), with ``max_tokens`` and ``overlap`` replaced."""
     from parallax.ingest.chunk import ChunkerConfig
 
-    return ChunkerConfig.from_dict(manifest.chunker) if manifest else None
-
-
-def recorded_inputs(dest: Path) -> list[Path]:
-    """The inputs an existing index was built from, if its manifest can be read."""
-    manifest = _manifest_at(dest)
-    return [Path(p) for p in manifest.inputs] if manifest else []
+    base = (ChunkerConfig.from_dict(recorded.chunker) if recorded else None) or ChunkerConfig()
+    try:
+        return ChunkerConfig(
+            max_tokens=max_tokens if max_tokens is not None else base.max_tokens,
+            overlap_sentences=overlap if overlap is not None else base.overlap_sentences,
+            heading_context=base.heading_context,
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def default_index_for(paths: Sequence[Path]) -> Path:
@@ -116,7 +112,7 @@ def open_index(
     """Load an index, checking its model. The seeds index is built on first use."""
     path = resolve_index(index)
     model_id = model_id or default_model_id()
-    if is_seeds_index(path) and not (path / "manifest.json").exists():
+    if is_seeds_index(path) and not (path / MANIFEST_FILE).exists():
         progress = on_first_build(path) if on_first_build else None
         # Another process building the seeds at the same moment is waited for; its result is then reused.
         from parallax.ingest.corpus import load_corpus
@@ -133,8 +129,66 @@ def open_index(
 
 
 @dataclass(frozen=True)
-class Passage:
-    """A span of a stored document with the text around it (``parallax show``)."""
+class SourceInfo:
+    """One document of an index, as ``parallax info`` lists it."""
+
+    id: str  # the short id that --source accepts
+    source: str
+    title: str
+    chunks: int
+    chars: int
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What ``parallax info`` shows of an index: its corpus, chunk count, model, size and place."""
+
+    path: Path
+    model: str
+    dim: int
+    chunker: dict[str, Any]
+    documents: int
+    chunks: int
+    size_bytes: int
+    created_at: str
+    format_version: int
+    sources: tuple[SourceInfo, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "model": self.model,
+            "dim": self.dim,
+            "chunker": self.chunker,
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "size_bytes": self.size_bytes,
+            "created_at": self.created_at,
+            "format_version": self.format_version,
+            "sources": [asdict(s) for s in self.sources],
+        }
+
+
+def index_info(index: Index) -> IndexInfo:
+    """Describe a loaded index (its size is measured on disk)."""
+    m = index.manifest
+    return IndexInfo(
+        path=index.path,
+        model=m.model_id,
+        dim=m.dim,
+        chunker=m.chunker,
+        documents=len(m.documents),
+        chunks=m.chunk_count,
+        size_bytes=index.size_bytes(),
+        created_at=m.created_at,
+        format_version=m.format_version,
+        sources=tuple(SourceInfo(d.short_id, d.source, d.title, d.chunks, d.chars) for d in m.documents),
+    )
+
+
+@dataclass(frozen=True)
+class PassageInContext:
+    """A span of a stored document with the text either side of it (``parallax show``)."""
 
     source: str
     title: str
@@ -175,7 +229,7 @@ def parse_span(spec: str) -> tuple[str, int, int]:
     return source, start, end
 
 
-def show_passage(index: Index, source: str, start: int, end: int, context: int = 300) -> Passage:
+def show_passage(index: Index, source: str, start: int, end: int, context: int = 300) -> PassageInContext:
     """The characters ``[start, end)`` of a stored document and up to ``context`` characters either side.
 
     ``source`` is anything ``--source`` accepts (short id, file name or stem). Offsets refer to the
@@ -191,7 +245,7 @@ def show_passage(index: Index, source: str, start: int, end: int, context: int =
     if context < 0:
         raise InputError("--context must be 0 or more")
     record = index.manifest.document(name)
-    return Passage(
+    return PassageInContext(
         source=name,
         title=record.title,
         start=start,

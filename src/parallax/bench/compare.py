@@ -18,13 +18,15 @@ from typing import Any
 
 from parallax.analyze.compare import Comparer, Passage
 from parallax.analyze.coverage import LABELS
-from parallax.bench.evaluate import covers, percentiles
+from parallax.bench.environment import environment
+from parallax.bench.labelled import covers
+from parallax.bench.metrics import percentiles
 from parallax.core.errors import InputError
+from parallax.core.files import atomic_write
 from parallax.core.settings import seeds_coverage_path
 from parallax.embed.registry import Embedder
 from parallax.index.core import Index
 
-SEEDS_COVERAGE = "seeds_coverage.json"
 _WORD = re.compile(r"\w+")
 
 
@@ -77,7 +79,7 @@ def holds_evidence(passage: Passage, document: str, phrases: Sequence[str]) -> b
 
 @dataclass
 class HalfResult:
-    name: str
+    name: str  # "calibration (odd ids)"
     topics: int
     cells: int
     accuracy: float
@@ -87,6 +89,12 @@ class HalfResult:
     evidence_rate: float  # covered cells whose top passage holds the evidence
     covered_cells: int
     latency_ms: dict[str, float]
+    short_name: str  # "calibration": the table's first column; not saved with the results
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["short_name"]
+        return data
 
 
 @dataclass
@@ -98,14 +106,16 @@ class CompareBenchResult:
     environment: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["halves"] = [h.to_dict() for h in self.halves]
+        return data
 
 
 def _ratio(a: int, b: int) -> float:
     return round(a / b, 4) if b else float("nan")
 
 
-def _half(name: str, cells: list[dict[str, Any]], latency: list[float], topics: int) -> HalfResult:
+def _half(name: str, short_name: str, cells: list[dict[str, Any]], latency: list[float], topics: int) -> HalfResult:
     confusion = {t: {p: 0 for p in LABELS} for t in LABELS}
     for c in cells:
         confusion[c["label"]][c["predicted"]] += 1
@@ -123,6 +133,7 @@ def _half(name: str, cells: list[dict[str, Any]], latency: list[float], topics: 
         evidence_rate=_ratio(sum(c["evidence_in_top"] for c in covered), len(covered)),
         covered_cells=len(covered),
         latency_ms=percentiles(latency),
+        short_name=short_name,
     )
 
 
@@ -130,8 +141,6 @@ def bench_compare(
     index: Index, embedder: Embedder, labels_path: Path | None = None, passages: int = 3
 ) -> CompareBenchResult:
     """Run ``compare`` on every labelled topic and score each half of the set."""
-    from parallax.bench.retrieval import environment
-
     topics = load_coverage_labels(labels_path)
     known = {d.source for d in index.manifest.documents}
     missing = sorted({s for t in topics for s in t.labels} - known)
@@ -162,16 +171,17 @@ def bench_compare(
                 }
             )
     halves = []
-    for name, flag in (("calibration (odd ids)", True), ("held-out (even ids)", False)):
+    for short_name, ids, flag in (("calibration", "odd ids", True), ("held-out", "even ids", False)):
         mine = [c for c in cells if (c["half"] == "calibration") == flag]
-        halves.append(_half(name, mine, latency[flag], sum(t.calibration == flag for t in topics)))
+        topic_count = sum(t.calibration == flag for t in topics)
+        halves.append(_half(f"{short_name} ({ids})", short_name, mine, latency[flag], topic_count))
     return CompareBenchResult(embedder.model_id, str(index.path), halves, cells, environment())
 
 
 def write_compare_result(result: CompareBenchResult, path: Path, command: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Save a result as JSON, with the command that produced it first."""
     data = {"command": command, **result.to_dict()}
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 COMPARE_HEADER = ["half", "cells", "accuracy", "silent P", "silent R", "evidence", "p50 ms", "p95 ms"]
@@ -184,7 +194,7 @@ COMPARE_NOTE = (
 def compare_rows(result: CompareBenchResult) -> list[list[str]]:
     return [
         [
-            h.name.split(" (")[0],
+            h.short_name,
             str(h.cells),
             f"{h.accuracy:.3f}",
             f"{h.silent_precision:.3f}",

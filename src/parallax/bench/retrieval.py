@@ -10,27 +10,17 @@ Two kinds of data set:
 from __future__ import annotations
 
 import json
-import os
-import platform
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from parallax import __version__
-from parallax.bench.beir import BeirDataset, load_beir, subset, to_documents
-from parallax.bench.evaluate import (
-    METRICS,
-    LabelledQuery,
-    Run,
-    load_labelled_queries,
-    passage_qrels,
-    passage_run,
-    percentiles,
-    score,
-    write_trec,
-)
+from parallax.bench.beir import load_beir, subset, to_documents
+from parallax.bench.environment import environment  # benchmarks/*.py import it from here too
+from parallax.bench.labelled import LabelledQuery, load_labelled_queries, passage_qrels, passage_run
+from parallax.bench.metrics import METRICS, Qrels, Run, percentiles, score, write_trec
+from parallax.core.errors import InputError
+from parallax.core.files import atomic_write
 from parallax.core.settings import seeds_dir, seeds_queries_path
 from parallax.embed.registry import Embedder
 from parallax.index.bm25 import BM25Config
@@ -40,7 +30,7 @@ from parallax.ingest.corpus import Corpus, load_corpus
 from parallax.search.fusion import FusionConfig
 from parallax.search.searcher import DEFAULT_FUSION, MODES, Searcher
 
-SEEDS_QUERIES = "seeds_queries.jsonl"
+Timings = dict[str, list[float]]  # stage (embed, search, total) -> milliseconds per query
 
 
 @dataclass
@@ -74,26 +64,41 @@ class BenchResult:
         return max(self.modes, key=lambda m: m.metrics[metric]).mode
 
 
-def environment() -> dict[str, Any]:
-    threads = None
+@dataclass(frozen=True)
+class RunSettings:
+    """How a benchmark indexes and ranks: the chunker (None: the data set's default), BM25 and fusion."""
+
+    config: ChunkerConfig | None = None
+    bm25: BM25Config = field(default_factory=BM25Config)
+    fusion: FusionConfig = DEFAULT_FUSION
+
+
+@dataclass(frozen=True)
+class IndexedSet:
+    """A data set indexed for a benchmark, with what the build cost."""
+
+    name: str
+    split: str
+    documents: int
+    index: Index
+    config: ChunkerConfig
+    seconds: float
+    chunks_per_second: float
+
+
+def bench_chunker(
+    embedder: Embedder, seeds: bool, max_tokens: int | None = None, overlap: int | None = None
+) -> ChunkerConfig:
+    """The chunker a benchmark uses: the seeds' default, or the model's whole window for a BEIR set,
+    with ``max_tokens`` and ``overlap`` replacing the default's values where given."""
+    base = ChunkerConfig() if seeds else ChunkerConfig(max_tokens=embedder.max_tokens, overlap_sentences=1)
     try:
-        import torch
-
-        threads = torch.get_num_threads()
-    except ImportError:
-        pass
-    return {
-        "machine": platform.machine(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "torch_threads": threads,
-        "python": platform.python_version(),
-        "parallax": __version__,
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-
-
-Ranker = Callable[[Searcher, str, str], tuple[dict[str, float], Any]]
+        return ChunkerConfig(
+            max_tokens=max_tokens if max_tokens is not None else base.max_tokens,
+            overlap_sentences=overlap if overlap is not None else base.overlap_sentences,
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def _run_modes(
@@ -102,12 +107,12 @@ def _run_modes(
     modes: Sequence[str],
     to_run: Callable[[str, Sequence[Any]], dict[str, float]],
     depth: int,
-) -> dict[str, tuple[Run, dict[str, list[float]]]]:
+) -> dict[str, tuple[Run, Timings]]:
     out = {}
     for mode in modes:
         searcher.search(queries[0][1], k=1, mode=mode)  # load what the mode needs, off the clock
         run: Run = {}
-        lat: dict[str, list[float]] = {"embed": [], "search": [], "total": []}
+        lat: Timings = {"embed": [], "search": [], "total": []}
         for qid, text in queries:
             result = searcher.search(text, k=depth, mode=mode)
             run[qid] = to_run(qid, result.hits)
@@ -129,11 +134,20 @@ def _maxp(hits: Sequence[Any], limit: int = 100) -> dict[str, float]:
     return docs
 
 
-def _index_for(
-    corpus: Corpus, embedder: Embedder, folder: Path, config: ChunkerConfig, bm25: BM25Config, progress: Any
-) -> tuple[Index, float, float]:
+def _index_set(
+    name: str,
+    split: str,
+    corpus: Corpus,
+    embedder: Embedder,
+    folder: Path,
+    config: ChunkerConfig,
+    bm25: BM25Config,
+    progress: Callable[[int, int], None] | None,
+) -> IndexedSet:
     stats = build_index(corpus, embedder, folder, config=config, progress=progress, bm25_config=bm25)
-    return Index.load(folder, model_id=embedder.model_id), stats.seconds, stats.chunks / max(stats.seconds, 1e-9)
+    index = Index.load(folder, model_id=embedder.model_id)
+    cps = stats.chunks / max(stats.seconds, 1e-9)
+    return IndexedSet(name, split, len(corpus), index, config, stats.seconds, cps)
 
 
 def bench_beir(
@@ -141,61 +155,45 @@ def bench_beir(
     embedder: Embedder,
     work_dir: Path,
     modes: Sequence[str] = MODES,
+    settings: RunSettings = RunSettings(),
+    *,
     split: str = "test",
     limit_queries: int | None = None,
     sample_docs: int | None = None,
-    config: ChunkerConfig | None = None,
-    bm25: BM25Config | None = None,
-    fusion: FusionConfig = DEFAULT_FUSION,
-    progress: Any = None,
+    progress: Callable[[int, int], None] | None = None,
     runs_dir: Path | None = None,
 ) -> BenchResult:
-    ds: BeirDataset = subset(load_beir(dataset_dir, split), limit_queries, sample_docs)
-    config = config or ChunkerConfig(max_tokens=embedder.max_tokens, overlap_sentences=1)
-    bm25 = bm25 or BM25Config()
-    index, seconds, cps = _index_for(Corpus(to_documents(ds)), embedder, work_dir / "index", config, bm25, progress)
-    searcher = Searcher(index, embedder, fusion)
+    """Index a BEIR data set (or a sample of it), run every mode and score document rankings (MaxP)."""
+    ds = subset(load_beir(dataset_dir, split), limit_queries, sample_docs)
+    config = settings.config or bench_chunker(embedder, seeds=False)
+    corpus = Corpus(to_documents(ds))
+    indexed = _index_set(ds.name, split, corpus, embedder, work_dir / "index", config, settings.bm25, progress)
+    searcher = Searcher(indexed.index, embedder, settings.fusion)
     depth = 300  # chunks fetched per query, enough for 100 distinct documents in practice
     queries = sorted(ds.queries.items())
     runs = _run_modes(searcher, queries, modes, lambda qid, hits: _maxp(hits), depth)
-    return _finish(
-        ds.name,
-        split,
-        len(ds.corpus),
-        index,
-        len(queries),
-        seconds,
-        cps,
-        embedder,
-        config,
-        bm25,
-        fusion,
-        runs,
-        ds.qrels,
-        runs_dir,
-    )
+    return _finish(indexed, settings, embedder.model_id, runs, ds.qrels, len(queries), runs_dir)
 
 
 def bench_seeds(
     embedder: Embedder,
     work_dir: Path,
     modes: Sequence[str] = MODES,
+    settings: RunSettings = RunSettings(),
+    *,
     queries_path: Path | None = None,
-    config: ChunkerConfig | None = None,
-    bm25: BM25Config | None = None,
-    fusion: FusionConfig = DEFAULT_FUSION,
     limit_queries: int | None = None,
-    progress: Any = None,
+    progress: Callable[[int, int], None] | None = None,
     runs_dir: Path | None = None,
 ) -> BenchResult:
+    """Index the seeds, run every mode on their labelled queries and score the labelled passages found."""
     corpus = load_corpus([seeds_dir()])
     labelled = load_labelled_queries(queries_path or seeds_queries_path(), {d.source: d.text for d in corpus})
     if limit_queries:
         labelled = labelled[:limit_queries]
-    config = config or ChunkerConfig()
-    bm25 = bm25 or BM25Config()
-    index, seconds, cps = _index_for(corpus, embedder, work_dir / "index", config, bm25, progress)
-    searcher = Searcher(index, embedder, fusion)
+    config = settings.config or bench_chunker(embedder, seeds=True)
+    indexed = _index_set("seeds", "all", corpus, embedder, work_dir / "index", config, settings.bm25, progress)
+    searcher = Searcher(indexed.index, embedder, settings.fusion)
     by_id: dict[str, LabelledQuery] = {q.id: q for q in labelled}
 
     def to_run(qid: str, hits: Sequence[Any]) -> dict[str, float]:
@@ -203,67 +201,44 @@ def bench_seeds(
 
     runs = _run_modes(searcher, [(q.id, q.query) for q in labelled], modes, to_run, depth=100)
     qrels = {q.id: passage_qrels(q) for q in labelled}
-    return _finish(
-        "seeds",
-        "all",
-        len(corpus),
-        index,
-        len(labelled),
-        seconds,
-        cps,
-        embedder,
-        config,
-        bm25,
-        fusion,
-        runs,
-        qrels,
-        runs_dir,
-    )
+    return _finish(indexed, settings, embedder.model_id, runs, qrels, len(labelled), runs_dir)
 
 
 def _finish(
-    name: str,
-    split: str,
-    documents: int,
-    index: Index,
+    indexed: IndexedSet,
+    settings: RunSettings,
+    model: str,
+    runs: dict[str, tuple[Run, Timings]],
+    qrels: Qrels,
     n_queries: int,
-    seconds: float,
-    cps: float,
-    embedder: Embedder,
-    config: ChunkerConfig,
-    bm25: BM25Config,
-    fusion: FusionConfig,
-    runs: dict[str, tuple[Run, dict[str, list[float]]]],
-    qrels: dict[str, dict[str, int]],
     runs_dir: Path | None,
 ) -> BenchResult:
     results = []
     for mode, (run, lat) in runs.items():
         results.append(ModeResult(mode, score(qrels, run), {k: percentiles(v) for k, v in lat.items()}, n_queries))
         if runs_dir is not None:
-            runs_dir.mkdir(parents=True, exist_ok=True)
-            write_trec(run, runs_dir / f"{name}-{split}-{mode}.trec", f"parallax-{mode}")
+            write_trec(run, runs_dir / f"{indexed.name}-{indexed.split}-{mode}.trec", f"parallax-{mode}")
     return BenchResult(
-        dataset=name,
-        split=split,
-        documents=documents,
-        chunks=len(index),
+        dataset=indexed.name,
+        split=indexed.split,
+        documents=indexed.documents,
+        chunks=len(indexed.index),
         queries=n_queries,
-        index_seconds=round(seconds, 2),
-        chunks_per_second=round(cps, 1),
-        model=embedder.model_id,
-        chunker=config.to_dict(),
-        bm25=bm25.to_dict(),
-        fusion=fusion.to_dict(),
+        index_seconds=round(indexed.seconds, 2),
+        chunks_per_second=round(indexed.chunks_per_second, 1),
+        model=model,
+        chunker=indexed.config.to_dict(),
+        bm25=settings.bm25.to_dict(),
+        fusion=settings.fusion.to_dict(),
         modes=results,
         environment=environment(),
     )
 
 
 def write_result(result: BenchResult, path: Path, command: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Save a result as JSON, with the command that produced it first."""
     data = {"command": command, **result.to_dict()}
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    atomic_write(path, json.dumps(data, indent=2) + "\n")
 
 
 QUALITY_HEADER = ["mode", *METRICS]

@@ -1,4 +1,4 @@
-"""``parallax compare``: how each source treats a topic. Registers its command on the main app."""
+"""``parallax compare``: how each source treats a topic."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from typing import Annotated
 
 import typer
 
-from parallax.cli.main import IndexOpt, _open_index, _stderr, app, handles_errors
+from parallax.cli.common import IndexOpt, handles_errors, open_index_with_progress, stderr
 
 
-@app.command()
 @handles_errors
-def compare(
+def compare_cmd(
     topic: Annotated[str, typer.Argument(help="The topic, as you would search for it.")],
     index: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -37,7 +36,7 @@ def compare(
         raise InputError(f"--passages must be at least 1 (got {passages})")
     from parallax.analyze.compare import Comparer
 
-    idx = _open_index(index)
+    idx = open_index_with_progress(index)
     comparer = Comparer(idx, get_embedder(idx.manifest.model_id))
     result = comparer.compare(topic, passages=passages)
     for note in result.notes:  # caveats on stderr; the JSON stays as it is
@@ -57,7 +56,7 @@ def compare(
     console = Console()
     for part in comparison_renderables(result):
         console.print(part)
-    err = _stderr()
+    err = stderr()
     if html is not None:
         err.print(f"Wrote {html}")
     err.print(f"[dim]compare {result.latency_ms:.0f} ms · model load {comparer.load_ms:.0f} ms[/]")

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from parallax.core.errors import ParallaxError
-from parallax.core.settings import home
-from parallax.search.searcher import MODES, Searcher
+from parallax.cli.common import IndexOpt, handles_errors, open_index_with_progress
+
+if TYPE_CHECKING:  # imported by the functions that need them, so that --help imports none of them
+    from parallax.search.searcher import Searcher, SearchResult
 
 HELP = (
     "Type a query, or a command: :k N · :mode dense|bm25|hybrid · :source ID (repeat to add) · "
@@ -22,8 +25,34 @@ HELP = (
 )
 
 
+@handles_errors
+def shell_cmd(index: IndexOpt = None) -> None:
+    """An interactive prompt that keeps the model and index loaded; shows per-query latency."""
+    from parallax.embed.registry import get_embedder
+    from parallax.render.search import Style, format_hits, summary_line, terminal_width, wants_color
+    from parallax.search.searcher import Searcher
+
+    searcher = Searcher(open_index_with_progress(index), get_embedder())
+    searcher.search("warm up", k=1)  # load the model and BM25 arrays before the first real query
+    short = {d.source: d.short_id for d in searcher.index.manifest.documents}
+    style = Style(wants_color(sys.stdout))
+
+    def show(result: SearchResult) -> None:
+        hybrid = result.mode == "hybrid"
+        print(format_hits(result.query, result.hits, short, style, terminal_width(), show_found_by=hybrid))
+        print(style(summary_line(result), "dim"), flush=True)
+
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(style(f"{searcher.index.path} · model loaded in {searcher.load_ms:.0f} ms · {HELP}", "dim"))
+    lines = prompt_lines() if interactive else (ln for ln in sys.stdin)
+    run_shell(searcher, lines, show, lambda msg: print(msg, flush=True))
+
+
 @dataclass
 class ShellState:
+    """The settings ``:`` commands change: results per query, mode, sources and JSON output."""
+
     k: int = 5
     mode: str = "hybrid"
     sources: list[str] = field(default_factory=list)
@@ -32,6 +61,8 @@ class ShellState:
 
 def _command(line: str, state: ShellState, searcher: Searcher) -> str | None:
     """Apply a ``:`` command; return a message, or None to quit."""
+    from parallax.search.searcher import MODES
+
     name, _, arg = line[1:].strip().partition(" ")
     arg = arg.strip()
     if name in ("q", "quit", "exit"):
@@ -58,10 +89,12 @@ def _command(line: str, state: ShellState, searcher: Searcher) -> str | None:
 def run_shell(
     searcher: Searcher,
     lines: Iterable[str],
-    show: Callable[[object], None],
+    show: Callable[[SearchResult], None],
     say: Callable[[str], None],
 ) -> int:
     """Answer each line; return the number of queries run. ``show`` prints a result, ``say`` a message."""
+    from parallax.core.errors import ParallaxError
+
     state = ShellState()
     count = 0
     for raw in lines:
@@ -92,6 +125,8 @@ def run_shell(
 
 def prompt_lines(prompt: str = "parallax> ") -> Iterable[str]:
     """Read lines with readline editing and a history file; stops at end of input."""
+    from parallax.core.settings import home
+
     history = home() / "shell_history"
     try:
         import readline

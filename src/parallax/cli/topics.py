@@ -1,4 +1,4 @@
-"""``parallax topics``: a map of the corpus's main topics. Registers its command on the main app."""
+"""``parallax topics``: a map of the corpus's main topics."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from typing import Annotated
 
 import typer
 
-from parallax.cli.main import IndexOpt, _open_index, _stderr, app, fail, handles_errors
+from parallax.cli.common import IndexOpt, fail, handles_errors, open_index_with_progress, stderr
 
 
-@app.command()
 @handles_errors
-def topics(
+def topics_cmd(
     index: IndexOpt = None,
     html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML page.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -30,7 +29,7 @@ def topics(
 
     if n is not None and n < 1:
         raise fail("-n must be at least 1")
-    tm = discover_topics(_open_index(index), n_topics=n)
+    tm = discover_topics(open_index_with_progress(index), n_topics=n)
     data = tm.to_dict()
     if html is not None:
         from parallax.render.html.topics import write_topics_html
@@ -39,7 +38,7 @@ def topics(
     if as_json:
         print(json.dumps(data, ensure_ascii=False), flush=True)
         if html is not None:
-            _stderr().print(f"[dim]wrote {html}[/]", soft_wrap=True)
+            stderr().print(f"[dim]wrote {html}[/]", soft_wrap=True)
         return
     from rich.console import Console
 
@@ -48,7 +47,7 @@ def topics(
     console = Console()
     console.print(render_topic_map(tm, console.width))
     sys.stdout.flush()
-    err = _stderr()
+    err = stderr()
     if html is not None:
         err.print(f"wrote {html}", soft_wrap=True)
     err.print(f"[dim]{tm.model} · {tm.index} · {tm.latency_ms:.0f} ms[/]", soft_wrap=True)

@@ -72,7 +72,6 @@ class SearchResult:
     hits: list[Hit]
     latency: Latency
     mode: str = DEFAULT_MODE
-    phrases: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -150,7 +149,7 @@ class Searcher:
         t3 = time.perf_counter()
         notes = [f"query cut to its first {len(parsed.text)} characters"] if parsed.truncated else []
         latency = Latency((t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t0) * 1000)
-        return SearchResult(query, k, hits, latency, mode=mode, phrases=parsed.phrases, notes=notes)
+        return SearchResult(query, k, hits, latency, mode=mode, notes=notes)
 
     def _allowed(self, sources: Sequence[str], phrases: tuple[str, ...]) -> np.ndarray | None:
         """Boolean mask of chunks a hit may come from, or None for all."""

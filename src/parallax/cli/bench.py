@@ -1,0 +1,167 @@
+"""``parallax bench``: retrieval quality and latency on the seeds or a BEIR data set, or (``bench compare``)
+the comparer's coverage verdicts on the labelled seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from parallax.cli.common import fail, handles_errors, open_index_with_progress, progress_bar
+
+if TYPE_CHECKING:
+    from parallax.bench.compare import CompareBenchResult
+    from parallax.bench.retrieval import BenchResult
+
+
+@handles_errors
+def bench_cmd(
+    target: Annotated[str, typer.Argument(help="'seeds', or a data set folder in BEIR layout.")] = "seeds",
+    modes: Annotated[str, typer.Option("--modes", help="Comma-separated modes to run.")] = "dense,bm25,hybrid",
+    split: Annotated[str, typer.Option(help="BEIR qrels split.")] = "test",
+    limit_queries: Annotated[int | None, typer.Option(help="Only the first N queries (smoke runs).")] = None,
+    sample_docs: Annotated[int | None, typer.Option(help="Only N documents, judged ones always kept.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Chunk size in word pieces.")] = None,
+    overlap: Annotated[int | None, typer.Option(help="Sentences shared by consecutive chunks.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for results.json and the TREC run files.")] = None,
+    index: Annotated[str | None, typer.Option("--index", help="compare only: the seeds index to use.")] = None,
+) -> None:
+    """Score retrieval quality (nDCG@10, recall, MRR, MAP) and latency for every mode.
+
+    'compare' scores the viewpoint comparer's coverage verdicts on the labelled seeds instead.
+    """
+    import tempfile
+
+    if target == "compare":
+        _bench_compare(index, out)
+        return
+
+    from parallax.bench.retrieval import RunSettings, bench_beir, bench_chunker, bench_seeds, write_result
+    from parallax.embed.registry import get_embedder
+
+    mode_list = _parse_modes(modes)
+    embedder = get_embedder()
+    settings = RunSettings(config=bench_chunker(embedder, target == "seeds", max_tokens, overlap))
+    with tempfile.TemporaryDirectory(prefix="parallax-bench-") as tmp, progress_bar("Indexing") as update:
+        runs_dir = out / "runs" if out else None
+        if target == "seeds":
+            result = bench_seeds(
+                embedder,
+                Path(tmp),
+                mode_list,
+                settings,
+                limit_queries=limit_queries,
+                progress=update,
+                runs_dir=runs_dir,
+            )
+        else:
+            result = bench_beir(
+                Path(target),
+                embedder,
+                Path(tmp),
+                mode_list,
+                settings,
+                split=split,
+                limit_queries=limit_queries,
+                sample_docs=sample_docs,
+                progress=update,
+                runs_dir=runs_dir,
+            )
+    if out:
+        options = {
+            "--modes": modes,
+            "--split": split,
+            "--limit-queries": limit_queries,
+            "--sample-docs": sample_docs,
+            "--max-tokens": max_tokens,
+            "--overlap": overlap,
+            "--out": out,
+        }
+        command = " ".join(["parallax bench", target, *(f"{k} {v}" for k, v in options.items() if v is not None)])
+        write_result(result, out / f"{result.dataset}-{result.split}.json", command)
+    _print_retrieval(result)
+
+
+def _parse_modes(value: str) -> list[str]:
+    from parallax.search.searcher import MODES
+
+    modes = [m.strip() for m in value.split(",") if m.strip()]
+    bad = [m for m in modes if m not in MODES]
+    if bad or not modes:
+        raise fail(f"unknown mode {', '.join(bad) or value!r}; choose from {', '.join(MODES)}")
+    return modes
+
+
+def _print_retrieval(result: BenchResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from parallax.bench.retrieval import LATENCY_HEADER, QUALITY_HEADER, latency_rows, quality_rows
+
+    console = Console()
+    title = (
+        f"{result.dataset} ({result.split}): {result.queries} queries, {result.documents} documents, "
+        f"{result.chunks} chunks; indexed in {result.index_seconds:.1f} s ({result.chunks_per_second:.1f} chunks/s)"
+    )
+    for caption, header, rows in (
+        (title, QUALITY_HEADER, quality_rows(result)),
+        ("query latency, ms (model load excluded)", LATENCY_HEADER, latency_rows(result)),
+    ):
+        table = Table(title=caption, title_justify="left")
+        for col in header:
+            table.add_column(col, justify="left" if col == "mode" else "right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    console.print(f"best on nDCG@10: [bold]{result.best_mode()}[/]")
+
+
+def _bench_compare(index: str | None, out: Path | None) -> None:
+    """``parallax bench compare``: coverage accuracy, evidence in the top passage and latency per half."""
+    from parallax.bench.compare import bench_compare, write_compare_result
+    from parallax.embed.registry import get_embedder
+
+    idx = open_index_with_progress(index)
+    result = bench_compare(idx, get_embedder(idx.manifest.model_id))
+    if out:
+        command = " ".join(
+            ["parallax bench compare", *(f"{k} {v}" for k, v in (("--index", index), ("--out", out)) if v)]
+        )
+        write_compare_result(result, out / "compare-seeds.json", command)
+    _print_compare(result)
+
+
+def _print_compare(result: CompareBenchResult) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from parallax.analyze.coverage import LABELS
+    from parallax.bench.compare import COMPARE_HEADER, COMPARE_NOTE, compare_rows, confusion_rows
+
+    console = Console()
+    table = Table(
+        title=f"compare on the labelled seeds ({result.model})",
+        title_justify="left",
+        caption=COMPARE_NOTE,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+        collapse_padding=True,
+    )
+    for col in COMPARE_HEADER:
+        table.add_column(col, justify="left" if col == "half" else "right", no_wrap=True)
+    for row in compare_rows(result):
+        table.add_row(*row)
+    console.print(table)
+    for half in result.halves:
+        console.print(f"\n[bold]{half.name}[/]: true label (rows) x verdict (columns)", soft_wrap=True)
+        confusion = Table()
+        confusion.add_column("")
+        for label in LABELS:
+            confusion.add_column(label, justify="right")
+        for row in confusion_rows(half):
+            confusion.add_row(*row)
+        console.print(confusion)

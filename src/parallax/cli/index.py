@@ -1,0 +1,93 @@
+"""``parallax index``: create or update an index from files and folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from parallax.cli.common import IndexOpt, handles_errors, progress_bar, stderr
+
+if TYPE_CHECKING:
+    from parallax.index.core import UpdateStats
+
+
+@handles_errors
+def index_cmd(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (.txt, .md, .html, .pdf). Default: the seeds.")
+    ] = None,
+    index: IndexOpt = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Chunk size in model word pieces (at most 254). Changing it rebuilds.")
+    ] = None,
+    overlap: Annotated[
+        int | None, typer.Option(help="Sentences shared by consecutive chunks. Changing it rebuilds.")
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Start over: re-chunk and re-embed every document.")
+    ] = False,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for another build of this index (default: fail at once).")
+    ] = 0.0,
+    max_file_mb: Annotated[
+        float, typer.Option("--max-file-mb", help="Skip files larger than this many MB (0: no limit).")
+    ] = 50.0,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every file: added, updated, skipped...")
+    ] = False,
+) -> None:
+    """Create or update an index: only new and changed documents are embedded; deleted ones are dropped."""
+    from parallax.api import index_paths
+
+    with progress_bar("Embedding") as update:
+        dest, stats = index_paths(
+            paths or [],
+            index=index,
+            progress=update,
+            max_tokens=max_tokens,
+            overlap=overlap,
+            rebuild=rebuild,
+            wait=wait,
+            max_file_mb=max_file_mb,
+        )
+    _report(stats, dest, verbose)
+    hint = "" if index is None and not paths else f" --index {dest}"
+    stderr().print(f'Search it with: parallax search "your question"{hint}', soft_wrap=True)
+
+
+def _report(stats: UpdateStats, dest: Path, verbose: bool) -> None:
+    """The files listed (all with --verbose, else the first skipped ones) and the one-paragraph summary."""
+    from rich.markup import escape
+
+    err = stderr()
+    if verbose:
+        for label, names in (
+            ("added", stats.added),
+            ("updated", stats.updated),
+            ("removed", stats.removed),
+            ("unchanged", stats.unchanged),
+            ("moved", stats.moved),
+        ):
+            for name in names:
+                err.print(f"{label:9} {escape(name)}", soft_wrap=True)
+    shown = stats.skipped if verbose else stats.skipped[:5]
+    for path, reason in shown:
+        err.print(f"[yellow]skipped[/]   {escape(path)}: {escape(reason)}", soft_wrap=True)
+    if len(stats.skipped) > len(shown):
+        err.print(f"[yellow]skipped[/]   … and {len(stats.skipped) - len(shown)} more (--verbose lists them all)")
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(stats.skipped_kinds.items(), key=lambda kv: -kv[1]))
+    head = f"Indexed {stats.documents} documents as {stats.chunks} chunks ({stats.sentences} sentence vectors)"
+    if stats.reason:
+        head += f"; {'rebuilt: ' if stats.rebuilt else ''}{stats.reason}"
+    elif not stats.written:
+        head += "; nothing changed"
+    err.print(
+        f"{head}. {len(stats.added)} added, {len(stats.updated)} updated, {len(stats.removed)} removed, "
+        f"{len(stats.unchanged)} unchanged, {f'{len(stats.moved)} moved, ' if stats.moved else ''}"
+        f"{len(stats.skipped)} skipped{f' ({kinds})' if kinds else ''}. "
+        f"Embedded {stats.chunks_embedded} chunks and {stats.sentences_embedded} sentences in "
+        f"{stats.seconds:.1f} s. Index: {dest}",
+        soft_wrap=True,
+    )

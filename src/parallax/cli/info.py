@@ -1,0 +1,44 @@
+"""``parallax info``: an index's corpus, chunk count, model, size and place."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from parallax.cli.common import IndexOpt, handles_errors, open_index_with_progress
+
+if TYPE_CHECKING:
+    from parallax.api import IndexInfo
+
+
+@handles_errors
+def info_cmd(index: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show an index: its corpus, chunk count, model, size and where it lives."""
+    from parallax.api import index_info
+
+    info = index_info(open_index_with_progress(index))
+    if as_json:
+        print(json.dumps(info.to_dict(), ensure_ascii=False, indent=2))
+        return
+    _print(info)
+
+
+def _print(info: IndexInfo) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]Index[/] {info.path}")
+    console.print(
+        f"model {info.model} (dim {info.dim}, normalised) · chunker {info.chunker} · "
+        f"{info.documents} documents, {info.chunks} chunks · "
+        f"{info.size_bytes / 1024:.0f} KiB · built {info.created_at}"
+    )
+    table = Table(show_header=True, header_style="bold")
+    for col in ("id", "title", "file", "chunks", "chars"):
+        table.add_column(col, justify="right" if col in ("chunks", "chars") else "left")
+    for s in info.sources:
+        table.add_row(s.id, s.title, s.source, str(s.chunks), str(s.chars))
+    console.print(table)
