@@ -44,9 +44,11 @@ from parallax.analyze.coverage import LABELS, SENTENCE_LEVEL, decide, features
 from parallax.bench.compare import LabelledTopic, load_coverage_labels
 from parallax.bench.retrieval import environment
 from parallax.core.settings import seeds_dir
-from parallax.embed.registry import get_embedder, packaged_model_dir
-from parallax.index.core import Index, build_index
-from parallax.ingest.corpus import load_corpus
+from parallax.embed.minilm import packaged_model_dir
+from parallax.embed.registry import get_embedder
+from parallax.index.builder import build_index
+from parallax.index.reader import Index
+from parallax.ingest.load import load_corpus
 from parallax.text.query import parse_query
 from parallax.text.terms import STOPWORDS
 

@@ -63,7 +63,7 @@ def rss_of(cmd: list[str], env: dict[str, str]) -> int:
 
 def warm(backend: str, n: int) -> dict[str, dict[str, float]]:
     from parallax.api import open_index
-    from parallax.bench.evaluate import percentiles
+    from parallax.bench.metrics import percentiles
     from parallax.embed.registry import get_embedder
     from parallax.search.searcher import Searcher
 

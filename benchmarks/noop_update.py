@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: t
 from parallax.api import index_paths
 from parallax.bench.retrieval import environment
 from parallax.core.settings import seeds_dir
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 from tests.fakes import FakeEmbedder
 
 HERE = Path(__file__).parent

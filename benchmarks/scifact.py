@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from parallax.bench.beir import load_beir, subset, to_documents
-from parallax.bench.evaluate import METRICS, percentiles, score, write_trec
+from parallax.bench.metrics import METRICS, percentiles, score, write_trec
 from parallax.bench.retrieval import _maxp, environment
-from parallax.embed.registry import SentenceTransformerEmbedder
+from parallax.embed.minilm import SentenceTransformerEmbedder
 from parallax.index.bm25 import BM25Config, BM25Index
-from parallax.index.core import Index, build_index
+from parallax.index.builder import build_index
+from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
-from parallax.ingest.corpus import Corpus
+from parallax.ingest.document import Corpus
 from parallax.search.fusion import FusionConfig
 from parallax.search.searcher import Searcher
 

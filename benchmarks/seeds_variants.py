@@ -31,13 +31,15 @@ from typing import Any
 
 import numpy as np
 
-from parallax.bench.evaluate import load_labelled_queries, passage_qrels, passage_run, score
+from parallax.bench.labelled import load_labelled_queries, passage_qrels, passage_run
+from parallax.bench.metrics import score
 from parallax.bench.retrieval import environment
 from parallax.core.settings import seeds_dir, seeds_queries_path
 from parallax.embed.registry import Embedder, get_embedder
 from parallax.index.bm25 import BM25Index, tokenize
-from parallax.index.core import Index, build_index
-from parallax.ingest.corpus import load_corpus
+from parallax.index.builder import build_index
+from parallax.index.reader import Index
+from parallax.ingest.load import load_corpus
 from parallax.search.fusion import FusionConfig, convex
 from parallax.text.terms import STOPWORDS
 

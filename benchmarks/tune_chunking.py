@@ -15,13 +15,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from parallax.bench.evaluate import load_labelled_queries, passage_qrels, passage_run, score
+from parallax.bench.labelled import load_labelled_queries, passage_qrels, passage_run
+from parallax.bench.metrics import score
 from parallax.bench.retrieval import environment
 from parallax.core.settings import seeds_dir, seeds_queries_path
 from parallax.embed.registry import get_embedder
-from parallax.index.core import Index, build_index
+from parallax.index.builder import build_index
+from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 from parallax.search.fusion import FusionConfig
 from parallax.search.searcher import Searcher
 

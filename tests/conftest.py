@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from parallax.core.settings import seeds_dir
-from parallax.index.core import build_index
+from parallax.index.builder import build_index
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.load import load_corpus
 

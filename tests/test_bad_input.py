@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from parallax.core.errors import CorpusError
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 from parallax.text.query import MAX_QUERY_CHARS
 
 from .cli_helpers import assert_one_line_error, run

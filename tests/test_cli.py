@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from parallax.index.core import MANIFEST_FILE
+from parallax.index.manifest import MANIFEST_FILE
 
 from .cli_helpers import assert_one_line_error, invoke, run
 from .fakes import parallax_argv

@@ -26,9 +26,10 @@ from parallax.analyze.distinct import c_tf_idf
 from parallax.analyze.facts import extract_facts
 from parallax.cli.main import app
 from parallax.core.settings import seeds_dir
-from parallax.index.core import Index, build_index
+from parallax.index.builder import BuildOptions, build_index
+from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 from parallax.render.rich_text import snippet
 from parallax.text.terms import excerpt
 
@@ -206,7 +207,13 @@ def test_sentence_table_rows_and_chunk_units(fake_seeds: Path, tmp_path: Path) -
         assert row in table.rows[source]
     assert sorted(int(r) for rows in table.rows.values() for r in rows) == list(range(len(table)))
     dest = tmp_path / "nosent"
-    build_index(load_corpus([seeds_dir()]), FakeEmbedder(dim=64), dest, ChunkerConfig(), sentence_vectors=False)
+    build_index(
+        load_corpus([seeds_dir()]),
+        FakeEmbedder(dim=64),
+        dest,
+        ChunkerConfig(),
+        options=BuildOptions(sentence_vectors=False),
+    )
     index = Index.load(dest)
     table = SentenceTable.from_index(index)
     chunks = index.all_chunks()
@@ -443,8 +450,9 @@ def test_compare_does_not_import_scikit_learn(tmp_path: Path) -> None:
     """scikit-learn's import costs seconds (it loads scipy.stats); compare needs none of it."""
     code = (
         "import sys\n"
-        "from parallax.ingest.corpus import load_corpus\nfrom tests.fakes import FakeEmbedder\n"
-        "from parallax.index.core import Index, build_index\nfrom parallax.analyze.compare import compare\n"
+        "from parallax.ingest.load import load_corpus\nfrom tests.fakes import FakeEmbedder\n"
+        "from parallax.index.builder import build_index\nfrom parallax.index.reader import Index\n"
+        "from parallax.analyze.compare import compare\n"
         "from parallax.core.settings import seeds_dir\nfrom pathlib import Path\n"
         f"p = Path({str(tmp_path / 'i')!r})\n"
         "build_index(load_corpus([seeds_dir()]), FakeEmbedder(dim=64), p)\n"

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from parallax.api import parse_span, show_passage
 from parallax.cli.main import app
 from parallax.core.errors import CorpusError, InputError
-from parallax.index.core import Index, build_index
+from parallax.index.builder import build_index
+from parallax.index.reader import Index
 from parallax.ingest import extract
 from parallax.ingest.chunk import ChunkerConfig, chunk_document, sentence_units
 from parallax.ingest.load import load_corpus, load_document

@@ -29,8 +29,9 @@ from parallax.analyze.topic_map import TopicMap
 from parallax.analyze.topics import discover_topics
 from parallax.cli.main import app
 from parallax.core.settings import seeds_dir
-from parallax.index.core import Index, build_index
-from parallax.ingest.corpus import load_corpus
+from parallax.index.builder import build_index
+from parallax.index.reader import Index
+from parallax.ingest.load import load_corpus
 from parallax.render.html.compare import compare_html, write_compare_html
 from parallax.render.html.page import heat_colour, highlight
 from parallax.render.html.topics import topics_html, write_topics_html

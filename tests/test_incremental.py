@@ -17,7 +17,7 @@ from parallax.index.builder import UpdateStats, build_index, update_index
 from parallax.index.manifest import MANIFEST_FILE
 from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 from parallax.search.searcher import Searcher
 
 from .fakes import FakeEmbedder

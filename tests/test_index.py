@@ -11,7 +11,7 @@ from parallax.index.builder import BuildOptions, build_index
 from parallax.index.manifest import FAISS_FILE, FORMAT_VERSION, MANIFEST_FILE, SENTENCES_FILE, STORE_FILE
 from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 
 from .fakes import FakeEmbedder
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from parallax.core.settings import seeds_dir
-from parallax.embed.registry import MINILM_ID, SentenceTransformerEmbedder
-from parallax.index.core import Index, build_index
+from parallax.core.settings import MINILM_ID, seeds_dir
+from parallax.embed.minilm import SentenceTransformerEmbedder
+from parallax.index.builder import build_index
+from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 from parallax.search.searcher import Searcher
 
 from .cli_helpers import invoke

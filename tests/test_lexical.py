@@ -13,7 +13,7 @@ import Stemmer
 
 from parallax.core.settings import seeds_dir
 from parallax.index.bm25 import BM25Config, BM25Index, library_stopwords, tokenize
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 
 CONFIG = BM25Config()
 QUERIES = [

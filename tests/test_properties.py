@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parallax.index.core import build_index, update_index
+from parallax.index.builder import build_index, update_index
 from parallax.ingest.chunk import ChunkerConfig, chunk_document, sentence_units
 from parallax.ingest.document import Document, sha256_text
 from parallax.ingest.load import load_corpus

@@ -22,7 +22,7 @@ from parallax.index.lock import index_lock, lock_path
 from parallax.index.manifest import FAISS_FILE, FORMAT_VERSION, MANIFEST_FILE, SENTENCES_FILE, STORE_FILE
 from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 
 from .fakes import CHILD_PRELUDE, FakeEmbedder
 from .test_cli import assert_one_line_error
@@ -100,7 +100,7 @@ CRASH = r"""
 import os, shutil, sys
 from pathlib import Path
 from parallax.index import builder, writer
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 from tests.fakes import FakeEmbedder
 
 point = sys.argv[3]
@@ -130,7 +130,7 @@ def die(*args, **kwargs):
 
 
 if point == "while-writing":
-    writer.store.write_store = die
+    writer.write_store = die
 os.rename = rename
 shutil.rmtree = rmtree
 builder.update_index(load_corpus([Path(sys.argv[1])]), FakeEmbedder(dim=64), Path(sys.argv[2]))

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from parallax.core.errors import InputError
-from parallax.index.core import Index
+from parallax.index.reader import Index
 from parallax.search.searcher import Searcher
 from parallax.text.query import parse_query
 
@@ -107,8 +107,9 @@ def test_unknown_mode(searcher: Searcher) -> None:
 
 def test_search_one_of_two_same_named_files(tmp_path: Path) -> None:
     """Files sharing a name in different subfolders are separate sources that --source can pick."""
-    from parallax.index.core import Index, build_index
-    from parallax.ingest.corpus import load_corpus
+    from parallax.index.builder import build_index
+    from parallax.index.reader import Index
+    from parallax.ingest.load import load_corpus
     from parallax.search.searcher import Searcher
 
     from .fakes import FakeEmbedder

@@ -14,9 +14,10 @@ from parallax.analyze.topic_map import TopicMap
 from parallax.analyze.topics import IGNORE_SHARE, LEAD_RATIO, LEAD_SHARE, discover_topics
 from parallax.cli.main import app
 from parallax.core.settings import seeds_dir
-from parallax.index.core import Index, build_index
+from parallax.index.builder import BuildOptions, build_index
+from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
-from parallax.ingest.corpus import load_corpus
+from parallax.ingest.load import load_corpus
 from parallax.render.topics import render_topic_map
 
 from .conftest import FAKE_MODEL
@@ -117,7 +118,13 @@ def test_tiny_corpus_and_chunk_units(fake_index: Path, tmp_path: Path, small_cor
     assert tm.topics and all(t.label for t in tm.topics)
     # An index without sentence vectors clusters its chunks.
     dest = tmp_path / "nosent"
-    build_index(load_corpus([small_corpus]), fake, dest, ChunkerConfig(max_tokens=32), sentence_vectors=False)
+    build_index(
+        load_corpus([small_corpus]),
+        fake,
+        dest,
+        ChunkerConfig(max_tokens=32),
+        options=BuildOptions(sentence_vectors=False),
+    )
     tm = discover_topics(Index.load(dest))
     assert tm.unit == "chunk" and len(tm.assignments) == len(Index.load(dest))
 
@@ -245,7 +252,8 @@ def test_topics_does_not_import_torch(seeds_index: Path) -> None:
 @pytest.mark.integration
 def test_real_model_finds_the_seeds_topics(tmp_path: Path) -> None:
     """With MiniLM, the seeds' topics are the ones a reader of the five articles would name."""
-    from parallax.embed.registry import MINILM_ID, SentenceTransformerEmbedder
+    from parallax.core.settings import MINILM_ID
+    from parallax.embed.minilm import SentenceTransformerEmbedder
 
     dest = tmp_path / "seeds"
     build_index(load_corpus([seeds_dir()]), SentenceTransformerEmbedder(), dest, inputs=[str(seeds_dir())])

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from parallax.core.errors import InputError, ParallaxError
 from parallax.core.settings import DEFAULT_MAX_FILE_MB, indexes_dir, is_seeds_index, resolve_index, seeds_dir
 from parallax.embed.registry import Embedder, default_model_id, get_embedder
-from parallax.index.core import MANIFEST_FILE, Index, Manifest, UpdateStats, stored_extractions, update_index
+from parallax.index.builder import UpdateStats, stored_extractions, update_index
+from parallax.index.manifest import MANIFEST_FILE, Manifest
+from parallax.index.reader import Index
 
 if TYPE_CHECKING:  # reading and chunking files is for builds; opening an index does not import them
     from parallax.ingest.chunk import ChunkerConfig
@@ -55,7 +57,7 @@ def index_paths(
         raise InputError(f"name the files or folders to index: parallax index PATH... --index {dest}")
     if wants_chunker:
         config = _chunker_with(recorded, max_tokens, overlap)
-    from parallax.ingest.corpus import load_corpus
+    from parallax.ingest.load import load_corpus
 
     with stored_extractions(dest) as reuse:  # unchanged HTML and PDF files are not extracted again
         # fails before anything on disk is touched
@@ -115,7 +117,7 @@ def open_index(
     if is_seeds_index(path) and not (path / MANIFEST_FILE).exists():
         progress = on_first_build(path) if on_first_build else None
         # Another process building the seeds at the same moment is waited for; its result is then reused.
-        from parallax.ingest.corpus import load_corpus
+        from parallax.ingest.load import load_corpus
 
         update_index(
             load_corpus([seeds_dir()]),

@@ -29,7 +29,7 @@ from parallax.text.terms import query_terms
 
 if TYPE_CHECKING:
     from parallax.embed.registry import Embedder
-    from parallax.index.core import Index
+    from parallax.index.reader import Index
     from parallax.search.searcher import Hit
 
 MAX_TOPIC_SENTENCES = 8  # per source, for the cross-source view

@@ -34,7 +34,8 @@ from parallax.analyze.units import SentenceTable
 from parallax.core.errors import InputError
 
 if TYPE_CHECKING:
-    from parallax.index.core import DocumentRecord, Index
+    from parallax.index.manifest import DocumentRecord
+    from parallax.index.reader import Index
 
 MIN_WORDS = 6
 MISC_COHERENCE = 0.75

@@ -18,7 +18,7 @@ from parallax.analyze.passage import Passage
 from parallax.text.markup import to_plain
 
 if TYPE_CHECKING:
-    from parallax.index.core import Index
+    from parallax.index.reader import Index
 
 Tokenizer = Callable[[Sequence[str]], list[list[str]]]
 

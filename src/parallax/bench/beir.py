@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parallax.core.errors import InputError
-from parallax.ingest.corpus import Document, sha256_text
+from parallax.ingest.document import Document, sha256_text
 
 
 @dataclass

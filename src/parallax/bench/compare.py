@@ -25,7 +25,7 @@ from parallax.core.errors import InputError
 from parallax.core.files import atomic_write
 from parallax.core.settings import seeds_coverage_path
 from parallax.embed.registry import Embedder
-from parallax.index.core import Index
+from parallax.index.reader import Index
 
 _WORD = re.compile(r"\w+")
 

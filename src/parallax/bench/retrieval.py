@@ -24,9 +24,11 @@ from parallax.core.files import atomic_write
 from parallax.core.settings import seeds_dir, seeds_queries_path
 from parallax.embed.registry import Embedder
 from parallax.index.bm25 import BM25Config
-from parallax.index.core import Index, build_index
+from parallax.index.builder import BuildOptions, build_index
+from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
-from parallax.ingest.corpus import Corpus, load_corpus
+from parallax.ingest.document import Corpus
+from parallax.ingest.load import load_corpus
 from parallax.search.fusion import FusionConfig
 from parallax.search.searcher import DEFAULT_FUSION, MODES, Searcher
 
@@ -144,7 +146,7 @@ def _index_set(
     bm25: BM25Config,
     progress: Callable[[int, int], None] | None,
 ) -> IndexedSet:
-    stats = build_index(corpus, embedder, folder, config=config, progress=progress, bm25_config=bm25)
+    stats = build_index(corpus, embedder, folder, config=config, progress=progress, options=BuildOptions(bm25=bm25))
     index = Index.load(folder, model_id=embedder.model_id)
     cps = stats.chunks / max(stats.seconds, 1e-9)
     return IndexedSet(name, split, len(corpus), index, config, stats.seconds, cps)

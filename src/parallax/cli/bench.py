@@ -46,38 +46,15 @@ def bench_cmd(
     with tempfile.TemporaryDirectory(prefix="parallax-bench-") as tmp, progress_bar("Indexing") as update:
         runs_dir = out / "runs" if out else None
         if target == "seeds":
-            result = bench_seeds(
-                embedder,
-                Path(tmp),
-                mode_list,
-                settings,
-                limit_queries=limit_queries,
-                progress=update,
-                runs_dir=runs_dir,
-            )
+            result = bench_seeds(embedder, Path(tmp), mode_list, settings, limit_queries=limit_queries,
+                                 progress=update, runs_dir=runs_dir)  # fmt: skip
         else:
-            result = bench_beir(
-                Path(target),
-                embedder,
-                Path(tmp),
-                mode_list,
-                settings,
-                split=split,
-                limit_queries=limit_queries,
-                sample_docs=sample_docs,
-                progress=update,
-                runs_dir=runs_dir,
-            )
+            result = bench_beir(Path(target), embedder, Path(tmp), mode_list, settings, split=split,
+                                limit_queries=limit_queries, sample_docs=sample_docs, progress=update,
+                                runs_dir=runs_dir)  # fmt: skip
     if out:
-        options = {
-            "--modes": modes,
-            "--split": split,
-            "--limit-queries": limit_queries,
-            "--sample-docs": sample_docs,
-            "--max-tokens": max_tokens,
-            "--overlap": overlap,
-            "--out": out,
-        }
+        options = {"--modes": modes, "--split": split, "--limit-queries": limit_queries, "--sample-docs": sample_docs,
+                   "--max-tokens": max_tokens, "--overlap": overlap, "--out": out}  # fmt: skip
         command = " ".join(["parallax bench", target, *(f"{k} {v}" for k, v in options.items() if v is not None)])
         write_result(result, out / f"{result.dataset}-{result.split}.json", command)
     _print_retrieval(result)

@@ -17,7 +17,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from parallax.index.core import Index
+    from parallax.index.reader import Index
 
 F = TypeVar("F", bound=Callable[..., Any])
 ProgressUpdate = Callable[[int, int], None]

@@ -40,7 +40,7 @@ def compare_cmd(
     comparer = Comparer(idx, get_embedder(idx.manifest.model_id))
     result = comparer.compare(topic, passages=passages)
     for note in result.notes:  # caveats on stderr; the JSON stays as it is
-        _stderr().print(f"Note: {note}", style="yellow", markup=False, soft_wrap=True)
+        stderr().print(f"Note: {note}", style="yellow", markup=False, soft_wrap=True)
     data = result.to_dict()
     if html is not None:
         from parallax.render.html.compare import write_compare_html

@@ -10,7 +10,7 @@ import typer
 from parallax.cli.common import IndexOpt, handles_errors, progress_bar, stderr
 
 if TYPE_CHECKING:
-    from parallax.index.core import UpdateStats
+    from parallax.index.builder import UpdateStats
 
 
 @handles_errors

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from parallax.core import settings
 from parallax.core.errors import InputError
@@ -89,12 +88,3 @@ def _onnx(int8: bool) -> Embedder:
 register_backend("onnx", partial(_onnx, False))
 register_backend("onnx-int8", partial(_onnx, True))
 register_backend("torch", _torch)
-
-
-def __getattr__(name: str) -> Any:
-    """TEMPORARY shim for the layout merge: MiniLM's names, imported from ``embed.minilm`` when asked for."""
-    if name in ("SentenceTransformerEmbedder", "packaged_model_dir", "load_tokenizer"):
-        from parallax.embed import minilm
-
-        return getattr(minilm, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,13 +16,14 @@ import numpy as np
 
 from parallax.core.errors import InputError
 from parallax.index.plan import Plan
-from parallax.index.store import ReusableRows, SentenceSpan
+from parallax.index.store import ReusableRows
+from parallax.index.writer import SentenceSpan
 
 if TYPE_CHECKING:
     from parallax.embed.registry import Embedder
     from parallax.index.reader import Index
     from parallax.ingest.chunk import Chunk, ChunkerConfig
-    from parallax.ingest.corpus import Document
+    from parallax.ingest.document import Document
 
 
 @dataclass

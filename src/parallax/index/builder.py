@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from parallax.embed.registry import Embedder
     from parallax.ingest.chunk import ChunkerConfig
-    from parallax.ingest.corpus import Corpus, Document, Extraction, Reuse
+    from parallax.ingest.document import Corpus, Document, Extraction, Reuse
 
 DEFAULT_SENTENCE_WEIGHT = 0.7
 
@@ -281,7 +281,7 @@ def stored_extractions(dest: Path) -> Iterator[Reuse | None]:
     if conn is None:
         yield None
         return
-    from parallax.ingest.corpus import Extraction
+    from parallax.ingest.document import Extraction
 
     def lookup(source: str, file_sha256: str, extractor: str) -> Extraction | None:
         found = stored_document(conn, source)

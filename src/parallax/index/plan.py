@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from parallax.index.manifest import DocumentRecord
 
 if TYPE_CHECKING:
-    from parallax.ingest.corpus import Document
+    from parallax.ingest.document import Document
 
 
 @dataclass(frozen=True)

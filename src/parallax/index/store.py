@@ -13,48 +13,12 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from parallax.core.errors import CorruptIndexError
 from parallax.index.manifest import rebuild_hint
-
-if TYPE_CHECKING:  # documents and chunks are written by builds; reading the store does not import them
-    from parallax.ingest.chunk import Chunk
-    from parallax.ingest.corpus import Document
-
-_SCHEMA = """
-CREATE TABLE documents (
-    id INTEGER PRIMARY KEY, source TEXT NOT NULL UNIQUE, path TEXT NOT NULL, title TEXT NOT NULL,
-    sha256 TEXT NOT NULL, format TEXT NOT NULL, meta TEXT NOT NULL, text TEXT NOT NULL,
-    info TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE chunks (
-    id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES documents(id),
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL, embed_text TEXT NOT NULL,
-    context TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX chunks_doc ON chunks(doc_id);
-CREATE TABLE sentences (
-    id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES documents(id),
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL
-);
-CREATE TABLE chunk_sentences (
-    chunk_id INTEGER NOT NULL REFERENCES chunks(id), sentence_id INTEGER NOT NULL REFERENCES sentences(id),
-    PRIMARY KEY (chunk_id, sentence_id)
-);
-"""
-
-
-@dataclass(frozen=True)
-class SentenceSpan:
-    """A sentence of a document to store; ``plain`` is the text to embed ("" for a reused one)."""
-
-    source: str
-    start: int
-    end: int
-    plain: str
 
 
 @dataclass
@@ -65,57 +29,6 @@ class ReusableRows:
     chunks: list[tuple[int, int, int, str, str]] = field(default_factory=list)
     sentences: list[tuple[int, int, int]] = field(default_factory=list)
     members: dict[int, list[int]] = field(default_factory=dict)
-
-
-def _document_info(doc: Document) -> str:
-    return json.dumps(
-        {
-            "encoding": doc.encoding,
-            "pages": list(doc.pages),
-            "file_sha256": doc.file_sha256,
-            "auto_title": doc.auto_title,
-            "extractor": doc.extractor,
-        }
-    )
-
-
-def write_store(
-    path: Path,
-    docs: Sequence[Document],
-    chunks: Sequence[Chunk],
-    sentences: Sequence[SentenceSpan] = (),
-    members: Sequence[Sequence[int]] = (),
-) -> None:
-    """Write a new store at ``path``: documents, chunks and sentences get ids in the order given;
-    ``members[i]`` are the sentence ids of chunk ``i``."""
-    conn = sqlite3.connect(path)
-    try:
-        conn.executescript(_SCHEMA)
-        doc_ids = {}
-        for i, doc in enumerate(docs):
-            doc_ids[doc.source] = i
-            conn.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    i, doc.source, doc.path, doc.title, doc.sha256, doc.format, json.dumps(doc.meta), doc.text,
-                    _document_info(doc),
-                ),
-            )  # fmt: skip
-        conn.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
-            ((i, doc_ids[c.source], c.start, c.end, c.embed_text, c.context) for i, c in enumerate(chunks)),
-        )
-        conn.executemany(
-            "INSERT INTO sentences VALUES (?, ?, ?, ?)",
-            ((i, doc_ids[x.source], x.start, x.end) for i, x in enumerate(sentences)),
-        )
-        conn.executemany(
-            "INSERT INTO chunk_sentences VALUES (?, ?)",
-            ((cid, sid) for cid, sids in enumerate(members) for sid in sids),
-        )
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> set[str]:

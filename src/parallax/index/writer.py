@@ -3,12 +3,14 @@
 <index>/manifest.json     written last; records every other file's size
 <index>/vectors.faiss     FAISS IndexFlatIP over the chunks' unit vectors (inner product = cosine)
 <index>/sentences.faiss   the same for the sentences, when the index has sentence vectors
-<index>/chunks.sqlite     documents (with their text), chunks, sentences (``parallax.index.store``)
+<index>/chunks.sqlite     documents with their text, chunks, sentences (schema below, read by ``index.store``)
 <index>/bm25/             the BM25 index (``parallax.index.bm25``)
 """
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,15 +19,97 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parallax.core.files import atomic_write
-from parallax.index import store
 from parallax.index.flatfile import write_flat
 from parallax.index.manifest import FAISS_FILE, MANIFEST_FILE, SENTENCES_FILE, STORE_FILE, Manifest, file_sizes
 from parallax.index.staging import staged_dir
-from parallax.index.store import SentenceSpan
 
 if TYPE_CHECKING:
     from parallax.ingest.chunk import Chunk
-    from parallax.ingest.corpus import Document
+    from parallax.ingest.document import Document
+
+
+_SCHEMA = """
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY, source TEXT NOT NULL UNIQUE, path TEXT NOT NULL, title TEXT NOT NULL,
+    sha256 TEXT NOT NULL, format TEXT NOT NULL, meta TEXT NOT NULL, text TEXT NOT NULL,
+    info TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES documents(id),
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, embed_text TEXT NOT NULL,
+    context TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX chunks_doc ON chunks(doc_id);
+CREATE TABLE sentences (
+    id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES documents(id),
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL
+);
+CREATE TABLE chunk_sentences (
+    chunk_id INTEGER NOT NULL REFERENCES chunks(id), sentence_id INTEGER NOT NULL REFERENCES sentences(id),
+    PRIMARY KEY (chunk_id, sentence_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class SentenceSpan:
+    """A sentence of a document to store; ``plain`` is the text to embed ("" for a reused one)."""
+
+    source: str
+    start: int
+    end: int
+    plain: str
+
+
+def _document_info(doc: Document) -> str:
+    return json.dumps(
+        {
+            "encoding": doc.encoding,
+            "pages": list(doc.pages),
+            "file_sha256": doc.file_sha256,
+            "auto_title": doc.auto_title,
+            "extractor": doc.extractor,
+        }
+    )
+
+
+def write_store(
+    path: Path,
+    docs: Sequence[Document],
+    chunks: Sequence[Chunk],
+    sentences: Sequence[SentenceSpan] = (),
+    members: Sequence[Sequence[int]] = (),
+) -> None:
+    """Write a new store at ``path``: documents, chunks and sentences get ids in the order given;
+    ``members[i]`` are the sentence ids of chunk ``i``."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.executescript(_SCHEMA)
+        doc_ids = {}
+        for i, doc in enumerate(docs):
+            doc_ids[doc.source] = i
+            conn.execute(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    i, doc.source, doc.path, doc.title, doc.sha256, doc.format, json.dumps(doc.meta), doc.text,
+                    _document_info(doc),
+                ),
+            )  # fmt: skip
+        conn.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
+            ((i, doc_ids[c.source], c.start, c.end, c.embed_text, c.context) for i, c in enumerate(chunks)),
+        )
+        conn.executemany(
+            "INSERT INTO sentences VALUES (?, ?, ?, ?)",
+            ((i, doc_ids[x.source], x.start, x.end) for i, x in enumerate(sentences)),
+        )
+        conn.executemany(
+            "INSERT INTO chunk_sentences VALUES (?, ?)",
+            ((cid, sid) for cid, sids in enumerate(members) for sid in sids),
+        )
+        conn.commit()
+    finally:
+        conn.close()
 
 
 @dataclass(frozen=True)
@@ -53,7 +137,7 @@ def write_index(
         write_flat(tmp / FAISS_FILE, manifest.dim, contents.vectors)
         if contents.sentence_vectors is not None:
             write_flat(tmp / SENTENCES_FILE, manifest.dim, contents.sentence_vectors)
-        store.write_store(tmp / STORE_FILE, contents.docs, contents.chunks, contents.sentences, contents.members)
+        write_store(tmp / STORE_FILE, contents.docs, contents.chunks, contents.sentences, contents.members)
         for writer in extra_writers:
             writer(tmp)
         manifest = replace(manifest, extras={**manifest.extras, "files": file_sizes(tmp)})

@@ -15,7 +15,7 @@ import numpy as np
 
 from parallax.core.errors import InputError
 from parallax.embed.registry import Embedder
-from parallax.index.core import Index
+from parallax.index.reader import Index
 from parallax.search.fusion import FusionConfig, fuse
 from parallax.text.query import contains_all, parse_query
 

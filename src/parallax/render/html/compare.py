@@ -10,8 +10,8 @@ from parallax.analyze.comparison import Comparison, SourceView
 from parallax.analyze.facts import Facts
 from parallax.analyze.passage import Passage
 from parallax.core.files import atomic_write
-from parallax.ingest.corpus import is_boilerplate
 from parallax.render.html.page import as_shown, chips, empty_section, esc, highlight, legend, matrix_table, page
+from parallax.text.boilerplate import is_boilerplate
 from parallax.text.markup import to_plain
 from parallax.text.terms import excerpt
 
