@@ -1,14 +1,25 @@
-"""Shared fixtures. Every test gets its own Parallax home; unit tests use the fake embedder (registered here)."""
+"""Shared fixtures and helpers. Every test gets its own Parallax home; unit tests use the fake embedder
+(registered here). Test modules import the helpers below from here, never from each other.
+
+Under ``CliRunner`` an uncaught exception never reaches ``result.output`` (it is kept in
+``result.exception``), so ``invoke`` checks there that a command ended in an exit code, not a traceback.
+"""
 
 from __future__ import annotations
 
 import shutil
+import traceback
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from click.testing import Result
+from typer.testing import CliRunner
 
+from parallax.cli.main import app
 from parallax.core.settings import seeds_dir
 from parallax.index.builder import build_index
+from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.load import load_corpus
 
@@ -65,3 +76,44 @@ def fake_index(small_corpus: Path, tmp_path: Path, fake: FakeEmbedder) -> Path:
     dest = tmp_path / "idx"
     build_index(load_corpus([small_corpus]), fake, dest, ChunkerConfig(max_tokens=32), inputs=[str(small_corpus)])
     return dest
+
+
+# Helpers shared by test modules.
+
+runner = CliRunner()
+
+
+def invoke(args: Sequence[str], stdin: str | None = None) -> Result:
+    """Run ``parallax ARGS`` in-process; fail the test if the command raised instead of exiting."""
+    result = runner.invoke(app, list(args), input=stdin)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raised = "".join(traceback.format_exception(*result.exc_info)) if result.exc_info else repr(result.exception)
+        raise AssertionError(f"parallax {' '.join(args)} raised instead of exiting:\n{raised}")
+    return result
+
+
+def run(*args: str) -> tuple[int, str]:
+    """``invoke`` for the common case: the exit code and everything printed (stdout and stderr)."""
+    result = invoke(args)
+    return result.exit_code, result.output
+
+
+def assert_one_line_error(code: int, output: str, needle: str) -> None:
+    """A failed command printed exactly one ``Error:`` line, and it holds ``needle``."""
+    assert code != 0
+    errors = [ln for ln in output.splitlines() if ln.startswith("Error:")]
+    assert len(errors) == 1, output
+    assert needle in errors[0]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes: two equal snapshots mean nothing on disk changed."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def rows(index: Index) -> list[tuple[str, int, int, str, str]]:
+    """``(source, start, end, embed_text, context)`` of every chunk, in id order."""
+    stored = index.reusable_rows([d.source for d in index.manifest.documents])
+    by_id = sorted((cid, src, a, b, t, c) for src, r in stored.items() for cid, a, b, t, c in r.chunks)
+    assert [row[0] for row in by_id] == list(range(len(index)))
+    return [(src, a, b, t, c) for _, src, a, b, t, c in by_id]

@@ -14,7 +14,7 @@ from parallax.core.errors import CorpusError
 from parallax.ingest.load import load_corpus
 from parallax.text.query import MAX_QUERY_CHARS
 
-from .cli_helpers import assert_one_line_error, run
+from .conftest import assert_one_line_error, run
 
 
 def json_lines(out: str) -> list[dict]:  # type: ignore[type-arg]

@@ -10,10 +10,9 @@ import pytest
 
 from parallax.index.manifest import MANIFEST_FILE
 
-from .cli_helpers import assert_one_line_error, invoke, run
+from .conftest import assert_one_line_error, invoke, run, snapshot
 from .fakes import parallax_argv
 from .probes import HEAVY, modules_loaded_by
-from .test_index import snapshot
 
 
 def test_search_json_schema_on_seeds() -> None:

@@ -104,7 +104,7 @@ def test_beir_loader_errors(tmp_path: Path) -> None:
 def test_bench_end_to_end_on_tiny_beir(tiny_beir: Path, tmp_path: Path) -> None:
     import json
 
-    from .cli_helpers import invoke
+    from .conftest import invoke
 
     out = tmp_path / "out"
     result = invoke(["bench", str(tiny_beir), "--out", str(out)])

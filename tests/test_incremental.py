@@ -20,19 +20,11 @@ from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.load import load_corpus
 from parallax.search.searcher import Searcher
 
+from .conftest import rows, snapshot
 from .fakes import FakeEmbedder
-from .test_index import snapshot
 
 runner = CliRunner()
 PANDA = "004_0394954a670df23c.txt"
-
-
-def rows(index: Index) -> list[tuple[str, int, int, str, str]]:
-    """``(source, start, end, embed_text, context)`` of every chunk, in id order."""
-    stored = index.reusable_rows([d.source for d in index.manifest.documents])
-    by_id = sorted((cid, src, a, b, t, c) for src, r in stored.items() for cid, a, b, t, c in r.chunks)
-    assert [row[0] for row in by_id] == list(range(len(index)))
-    return [(src, a, b, t, c) for _, src, a, b, t, c in by_id]
 
 
 def sentence_rows(index: Index) -> list[tuple[str, int, int, tuple[int, ...]]]:

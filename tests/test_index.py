@@ -13,11 +13,8 @@ from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.load import load_corpus
 
+from .conftest import snapshot
 from .fakes import FakeEmbedder
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_index_folder_layout_and_manifest(fake_index: Path) -> None:

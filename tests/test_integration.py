@@ -15,7 +15,7 @@ from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.load import load_corpus
 from parallax.search.searcher import Searcher
 
-from .cli_helpers import invoke
+from .conftest import invoke
 
 pytestmark = pytest.mark.integration
 

@@ -24,10 +24,8 @@ from parallax.index.reader import Index
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.load import load_corpus
 
+from .conftest import assert_one_line_error, rows, snapshot
 from .fakes import CHILD_PRELUDE, FakeEmbedder
-from .test_cli import assert_one_line_error
-from .test_incremental import rows
-from .test_index import snapshot
 
 runner = CliRunner()
 

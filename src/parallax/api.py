@@ -8,11 +8,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from parallax.core.errors import InputError, ParallaxError
+from parallax.core.errors import InputError
 from parallax.core.settings import DEFAULT_MAX_FILE_MB, indexes_dir, is_seeds_index, resolve_index, seeds_dir
 from parallax.embed.registry import Embedder, default_model_id, get_embedder
 from parallax.index.builder import UpdateStats, stored_extractions, update_index
-from parallax.index.manifest import MANIFEST_FILE, Manifest
+from parallax.index.manifest import MANIFEST_FILE, Manifest, read_manifest
 from parallax.index.reader import Index
 
 if TYPE_CHECKING:  # reading and chunking files is for builds; opening an index does not import them
@@ -48,7 +48,7 @@ def index_paths(
         dest = resolve_index(None)
     wants_inputs = not paths and not is_seeds_index(dest)
     wants_chunker = config is None and (max_tokens is not None or overlap is not None)
-    recorded = _manifest_at(dest) if wants_inputs or wants_chunker else None  # read once, only if needed
+    recorded = read_manifest(dest) if wants_inputs or wants_chunker else None  # read once, only if needed
     if wants_inputs:
         paths = [Path(p) for p in recorded.inputs] if recorded else []
     elif not paths:
@@ -76,25 +76,13 @@ def index_paths(
     return dest, stats
 
 
-def _manifest_at(dest: Path) -> Manifest | None:
-    """The manifest of an existing index, or None when there is none or it cannot be read."""
-    try:
-        return Manifest.from_json((dest / MANIFEST_FILE).read_text(encoding="utf-8"), dest / MANIFEST_FILE)
-    except (OSError, UnicodeDecodeError, ParallaxError):
-        return None
-
-
 def _chunker_with(recorded: Manifest | None, max_tokens: int | None, overlap: int | None) -> ChunkerConfig:
     """The chunker an index was built with (or the default), with ``max_tokens`` and ``overlap`` replaced."""
     from parallax.ingest.chunk import ChunkerConfig
 
     base = (ChunkerConfig.from_dict(recorded.chunker) if recorded else None) or ChunkerConfig()
     try:
-        return ChunkerConfig(
-            max_tokens=max_tokens if max_tokens is not None else base.max_tokens,
-            overlap_sentences=overlap if overlap is not None else base.overlap_sentences,
-            heading_context=base.heading_context,
-        )
+        return base.with_sizes(max_tokens, overlap)
     except ValueError as exc:
         raise InputError(str(exc)) from None
 

@@ -58,7 +58,8 @@ def count_terms(
 def class_weights(tf: np.ndarray, words_per_class: np.ndarray, avg_words: float) -> np.ndarray:
     """c-TF-IDF weights (classes x terms) from term counts per class: the formula above."""
     freq = tf.sum(axis=0)
-    return tf / np.maximum(words_per_class, 1.0)[:, None] * np.log1p(avg_words / np.maximum(freq, 1.0))[None, :]
+    idf = np.log1p(avg_words / np.maximum(freq, 1.0))
+    return np.asarray(tf / np.maximum(words_per_class, 1.0)[:, None] * idf[None, :], dtype=np.float64)
 
 
 def _stem_set(terms: Iterable[str]) -> set[str]:

@@ -95,10 +95,7 @@ def bench_chunker(
     with ``max_tokens`` and ``overlap`` replacing the default's values where given."""
     base = ChunkerConfig() if seeds else ChunkerConfig(max_tokens=embedder.max_tokens, overlap_sentences=1)
     try:
-        return ChunkerConfig(
-            max_tokens=max_tokens if max_tokens is not None else base.max_tokens,
-            overlap_sentences=overlap if overlap is not None else base.overlap_sentences,
-        )
+        return base.with_sizes(max_tokens, overlap)
     except ValueError as exc:
         raise InputError(str(exc)) from None
 

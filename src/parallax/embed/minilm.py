@@ -79,7 +79,7 @@ class SentenceTransformerEmbedder:
         device = self._device or ("cuda" if torch.cuda.is_available() else "cpu")
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         model = SentenceTransformer(str(self.model_dir), device=device, local_files_only=True)
         if model.encode(["dimension check"], convert_to_numpy=True).shape[1] != self.dim:
             raise InputError(f"unexpected model dimension in {self.model_dir}")

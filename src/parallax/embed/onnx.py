@@ -105,7 +105,7 @@ def _valid_cache(folder: Path, weights: Path) -> bool:
         meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return (
+    return bool(
         meta.get("model_id") == MINILM_ID
         and meta.get("weights") == _fingerprint(weights)
         and meta.get("opset") == OPSET
@@ -131,7 +131,7 @@ def export(model_dir: Path, folder: Path, notify: Notify = note) -> Path:
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
     weights = model_dir / "model.safetensors"
     # Eager attention exports as plain MatMul/Softmax, a pattern the fusion below recognises.

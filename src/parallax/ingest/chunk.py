@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from parallax.ingest.blocks import content_blocks
 from parallax.ingest.document import Document
@@ -40,6 +40,14 @@ class ChunkerConfig:
             raise ValueError("max_tokens must be at least 8")
         if self.overlap_sentences < 0:
             raise ValueError("overlap_sentences must be >= 0")
+
+    def with_sizes(self, max_tokens: int | None = None, overlap: int | None = None) -> ChunkerConfig:
+        """This config with ``max_tokens`` and ``overlap_sentences`` replaced where given (ValueError if invalid)."""
+        return replace(
+            self,
+            max_tokens=self.max_tokens if max_tokens is None else max_tokens,
+            overlap_sentences=self.overlap_sentences if overlap is None else overlap,
+        )
 
     def to_dict(self) -> dict[str, int | str | bool]:
         return {"method": "sentences", **asdict(self)}
