@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check $(TORCH)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
-	# Byte-compile, as a non-editable pip install does: where PYTHONDONTWRITEBYTECODE is set, every
-	# command would otherwise recompile the package (~60 ms of a cold search).
-	$(PY) -m compileall -q src
+	# Byte-compile the package and its dependencies: where PYTHONDONTWRITEBYTECODE is set, pip leaves
+	# no .pyc files and every command would compile numpy, typer, onnxruntime... again (measured: a cold
+	# search 0.45 s with them compiled, 0.9 s without). About 45 s, once.
+	$(PY) -m compileall -q -j 2 src $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP)

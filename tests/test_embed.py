@@ -14,7 +14,7 @@ from parallax.core.errors import InputError, MissingExtraError
 from parallax.core.settings import MINILM_ID
 from parallax.embed.base import Embedder, Progress
 from parallax.embed.fallback import FallbackEmbedder
-from parallax.embed.onnx import _root_records_at_least
+from parallax.embed.onnx import root_logger_kept
 from parallax.embed.registry import get_embedder, register
 
 from .fakes import CHILD_PRELUDE, FAKE_MODEL, FakeEmbedder
@@ -96,7 +96,7 @@ def test_quiet_root_records_are_scoped(caplog: pytest.LogCaptureFixture) -> None
     root = logging.getLogger()
     filters = list(root.filters)
     caplog.set_level(logging.INFO)
-    with _root_records_at_least(logging.ERROR):
+    with root_logger_kept(logging.ERROR):
         assert root.level == logging.INFO  # the root's level is left alone
         logging.warning("from the quantiser")  # on the root logger: dropped
         logging.getLogger("someone.else").warning("from another library")  # propagates: kept
@@ -104,3 +104,13 @@ def test_quiet_root_records_are_scoped(caplog: pytest.LogCaptureFixture) -> None
     logging.warning("after the block")  # kept
     assert [r.getMessage() for r in caplog.records] == ["from another library", "an error", "after the block"]
     assert root.filters == filters
+
+
+def test_root_logger_is_put_back_after_a_library_configures_it() -> None:
+    """onnxruntime's quantisation package calls logging.basicConfig when imported: nothing of it may stay."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    with root_logger_kept(logging.ERROR):
+        logging.basicConfig(level=logging.DEBUG, force=True)  # what an import inside the block may do
+        assert root.level == logging.DEBUG
+    assert root.handlers == handlers and root.level == level

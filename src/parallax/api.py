@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 from parallax.core.errors import InputError
 from parallax.core.settings import DEFAULT_MAX_FILE_MB, indexes_dir, is_seeds_index, resolve_index, seeds_dir
 from parallax.embed.registry import Embedder, default_model_id, get_embedder
-from parallax.index.builder import UpdateStats, stored_extractions, update_index
 from parallax.index.manifest import MANIFEST_FILE, Manifest, read_manifest
 from parallax.index.reader import Index
 
-if TYPE_CHECKING:  # reading and chunking files is for builds; opening an index does not import them
+if TYPE_CHECKING:  # reading, chunking and writing are for builds; opening an index does not import them
+    from parallax.index.builder import UpdateStats
     from parallax.ingest.chunk import ChunkerConfig
 
 
@@ -57,6 +57,7 @@ def index_paths(
         raise InputError(f"name the files or folders to index: parallax index PATH... --index {dest}")
     if wants_chunker:
         config = _chunker_with(recorded, max_tokens, overlap)
+    from parallax.index.builder import stored_extractions, update_index
     from parallax.ingest.load import load_corpus
 
     with stored_extractions(dest) as reuse:  # unchanged HTML and PDF files are not extracted again
@@ -105,6 +106,7 @@ def open_index(
     if is_seeds_index(path) and not (path / MANIFEST_FILE).exists():
         progress = on_first_build(path) if on_first_build else None
         # Another process building the seeds at the same moment is waited for; its result is then reused.
+        from parallax.index.builder import update_index
         from parallax.ingest.load import load_corpus
 
         update_index(

@@ -233,46 +233,51 @@ def _fuse(path: Path, heads: int, hidden: int) -> dict[str, int]:
 
 
 @contextmanager
-def _root_records_at_least(level: int) -> Iterator[None]:
-    """Drop records below ``level`` logged on the root logger itself, for the duration of the block.
+def root_logger_kept(drop_below: int) -> Iterator[None]:
+    """Leave the root logger as it was found, and drop records below ``drop_below`` logged on it meanwhile.
 
-    onnxruntime's quantiser warns through ``logging.warning()``, that is on the root logger. Setting
-    the root logger's level would also silence every other library's records, in every thread, until
-    it is set back; a filter on the root logger sees only the records logged on it (records that
-    propagate up from named loggers meet the root's handlers, not its filters), and it is removed
-    when the block ends, however it ends.
+    onnxruntime's quantisation package calls ``logging.basicConfig(level=INFO)`` when it is imported (a
+    handler and a level on the root logger, which would make every library's INFO and DEBUG records print
+    for the rest of the process), and its quantiser warns through ``logging.warning()`` on the root
+    logger. Inside the block a filter drops the root's own records below ``drop_below`` (records that
+    propagate up from named loggers meet the root's handlers, not its filters); at the end the root's
+    handlers, level and filters are put back, however the block ends.
     """
     import logging
 
     def quiet(record: LogRecord) -> bool:
-        return record.levelno >= level
+        return record.levelno >= drop_below
 
     root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     root.addFilter(quiet)
     try:
         yield
     finally:
         root.removeFilter(quiet)
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 def quantize(folder: Path) -> Path:
     """A dynamically quantised copy of the exported model: int8 weights, one scale per output channel."""
     import logging
 
-    from onnx import TensorProto
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     target = folder / INT8_FILE
-    if not target.is_file():
-        with replacing(target) as tmp, _root_records_at_least(logging.ERROR):
-            quantize_dynamic(
-                str(folder / ONNX_FILE),
-                str(tmp),
-                weight_type=QuantType.QInt8,
-                per_channel=True,
-                # The fused operators are in onnxruntime's own domain, which ONNX shape inference cannot type.
-                extra_options={"DefaultTensorType": TensorProto.FLOAT},
-            )
+    if target.is_file():
+        return target
+    with replacing(target) as tmp, root_logger_kept(logging.ERROR):
+        from onnx import TensorProto
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(
+            str(folder / ONNX_FILE),
+            str(tmp),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            # The fused operators are in onnxruntime's own domain, which ONNX shape inference cannot type.
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
+        )
     return target
 
 
