@@ -2,7 +2,7 @@
 
 Reading (light: numpy and sqlite3; never imports ``ingest`` or ``embed``):
     manifest   manifest.json: format version, file names, document records, recorded file sizes
-    store      chunks.sqlite: schema, writing, and every query on it
+    store      chunks.sqlite: every query a loaded index asks of it (read-only)
     flatfile   the FAISS flat files: written with faiss, read with numpy alone
     bm25       the BM25 index (bm25s to build, numpy alone to search)
     lock       one build at a time: a file lock beside the index folder
@@ -12,6 +12,6 @@ Building (imports ``ingest`` and ``embed``, lazily):
     reuse      whether the index already there can be built upon
     plan       what changed: added, updated, removed, unchanged, moved, redone documents
     assemble   the new index's rows and vectors: stored ones copied, new ones chunked and embedded
-    writer     write a whole index into a staged folder
+    writer     write a whole index into a staged folder, the chunk store's schema included
     builder    ``update_index`` / ``build_index``: lock once, reuse, plan, assemble, write
 """

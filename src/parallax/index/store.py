@@ -1,5 +1,5 @@
 """The chunk store, ``chunks.sqlite``: documents (with their text), chunks, sentences and which
-sentences each chunk holds. This module owns its schema, writes it, and answers every query on it.
+sentences each chunk holds: every query a loaded index asks of it (``parallax.index.writer`` creates it).
 
 Offsets are character offsets into the stored document text; row ids are the row numbers of the
 vectors in the FAISS files (chunk ``i`` is row ``i`` of ``vectors.faiss``, sentence ``j`` row ``j``
