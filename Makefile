@@ -34,11 +34,14 @@ lint: install
 	$(BIN)/lint-imports --no-cache
 	$(PY) docs/check_links.py
 
-# Headless Chromium (Debian's package) for the HTML page tests; best effort: without it they are skipped.
+# Headless Chromium (Debian's package) for the HTML page tests. Opt-in: it installs system packages (as
+# root), so `make test` never runs it; without Chromium those tests are skipped and pytest's header says so.
+# CI (.ci/run) installs it before `make test`.
 browser:
 	command -v chromium >/dev/null || (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)) || echo "chromium not installed: HTML browser tests will be skipped"
 
-test: lint browser
+# Changes nothing outside the project folder: .venv, the tests' temporary folders.
+test: lint
 	$(BIN)/pytest -q
 
 # Retrieval benchmarks: the seeds' labelled queries (about a minute) and SciFact tuned on train,

@@ -7,6 +7,7 @@ Under ``CliRunner`` an uncaught exception never reaches ``result.output`` (it is
 
 from __future__ import annotations
 
+import os
 import shutil
 import traceback
 from collections.abc import Sequence
@@ -117,3 +118,11 @@ def rows(index: Index) -> list[tuple[str, int, int, str, str]]:
     by_id = sorted((cid, src, a, b, t, c) for src, r in stored.items() for cid, a, b, t, c in r.chunks)
     assert [row[0] for row in by_id] == list(range(len(index)))
     return [(src, a, b, t, c) for _, src, a, b, t, c in by_id]
+
+
+def pytest_report_header() -> str:
+    """Say up front whether the HTML page tests can open a browser (``make test`` never installs one)."""
+    for name in (os.environ.get("PARALLAX_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if name and shutil.which(name):
+            return f"browser tests: headless Chromium at {shutil.which(name)}"
+    return "browser tests: skipped, no Chromium found (install it with: make browser, which runs apt-get as root)"
