@@ -249,7 +249,7 @@ TEXINFO_PAGE = """<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN"
 <div class="header">
 <p>
 Next: <a href="Multiple-ABIs.html" accesskey="n" rel="next">Multiple ABIs</a>, Previous: <a href="Simple.html">Simple
-Example</a>, Up: <a href="Using.html" rel="up">Using libtea</a> &nbsp; [<a href="Index.html" title="Index">Index</a>]</p>
+Example</a>, Up: <a href="Using.html" rel="up">Using libtea</a> &nbsp; [<a href="Index.html">Index</a>]</p>
 </div>
 <hr>
 <h3 class="section">2.3 Types</h3>
@@ -269,7 +269,7 @@ def test_texinfo_navigation_never_reaches_a_chunk(tmp_path: Path) -> None:
     (tmp_path / "Types.html").write_text(TEXINFO_PAGE, encoding="utf-8")
     doc = load_corpus([tmp_path]).documents[0]
     blocks = " ".join(doc.text[b.start : b.end] for b in content_blocks(doc))
-    assert "Previous:" not in blocks and "Every argument passed" in blocks and "2.3 Types" in blocks
+    assert "Previous:" not in blocks and "Every argument passed" in blocks and "pointers to leaves" in blocks
     chunks = chunk_document(doc, ChunkerConfig(), FakeEmbedder().count_tokens)
     assert chunks and not [c for c in chunks if "Previous" in c.embed_text]
 
@@ -307,3 +307,50 @@ def test_html_title_ignores_case_and_doctype(tmp_path: Path, html: str, title: s
     (tmp_path / "page.html").write_text(html, encoding="utf-8")
     doc = load_corpus([tmp_path]).documents[0]
     assert doc.title == title
+
+
+TEXINFO_MENU = """<!DOCTYPE html>
+<html><head><title>Types (libtea)</title></head>
+<body lang="en">
+<div class="section" id="Types">
+<div class="header">
+<p>
+Next: <a href="Multiple-ABIs.html" rel="next">Multiple ABIs</a>, Previous: <a href="Simple.html">Simple Example</a>,
+Up: <a href="Using.html" rel="up">Using libtea</a> &nbsp; [<a href="Index.html" title="Index">Index</a>]</p>
+</div>
+<hr>
+<h3 class="section">2.3 Types</h3>
+<ul class="section-toc">
+<li><a href="Primitive-Types.html" accesskey="1">Primitive Types</a></li>
+<li><a href="Structures.html" accesskey="2">Structures</a></li>
+</ul>
+</div>
+</body>
+</html>
+"""
+
+
+def test_navigation_joined_to_a_menu_is_cut_off(tmp_path: Path) -> None:
+    """trafilatura returns a texinfo menu page as one line, navigation first: the bar becomes its own line."""
+    (tmp_path / "Types.html").write_text(TEXINFO_MENU, encoding="utf-8")
+    doc = load_corpus([tmp_path]).documents[0]
+    blocks = [doc.text[b.start : b.end] for b in content_blocks(doc)]
+    assert blocks and not [b for b in blocks if "Previous" in b]
+    assert any("Primitive Types" in b for b in blocks)
+
+
+@pytest.mark.parametrize(
+    ("line", "rest"),
+    [
+        ("Next: Types , Previous: Basics , Up: Using [ Index ] 2.3 Types Primitive Types", "2.3 Types Primitive Types"),
+        ("Next: What is libtea? [Index] Contents", "Contents"),
+        ("Next: Types, Up: Using and more text without brackets", None),  # no end to the bar: nothing cut
+        ("Next: Types, Up: Using [Index]", None),  # the whole line is the bar: is_boilerplate's business
+        ("Plain prose. [Index] More prose.", None),
+    ],
+)
+def test_navigation_prefix(line: str, rest: str | None) -> None:
+    from parallax.text.boilerplate import navigation_prefix
+
+    n = navigation_prefix(line)
+    assert (line[n:].strip() if n else None) == rest
