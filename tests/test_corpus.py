@@ -168,3 +168,189 @@ def test_one_name_in_two_folders_given_is_an_error(tmp_path: Path) -> None:
 )
 def test_to_plain_removes_tags_not_comparisons(raw: str, plain: str) -> None:
     assert to_plain(raw) == plain
+
+
+# Files without an extension, documentation names, navigation bars, titles (issue 12).
+
+
+def test_extensionless_text_is_sniffed_and_binary_is_not(tmp_path: Path) -> None:
+    (tmp_path / "README").write_text("This package reads tea leaves.\n", encoding="utf-8")
+    (tmp_path / "copyright").write_bytes("Copyright 2024 Zoë Tea.\n".encode("latin-1"))
+    (tmp_path / "Makefile").write_text("all:\n\techo tea\n", encoding="utf-8")
+    (tmp_path / "tool").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00" * 40)
+    (tmp_path / "main.c").write_text("int main(void) { return 0; }\n", encoding="utf-8")
+    (tmp_path / "data.json").write_text('{"tea": 1}\n', encoding="utf-8")
+    (tmp_path / ".profile").write_text("export TEA=1\n", encoding="utf-8")
+    corpus = load_corpus([tmp_path])
+    docs = {d.source: d for d in corpus}
+    assert set(docs) == {"Makefile", "README", "copyright"}
+    assert docs["README"].format == "text" and docs["README"].text == "This package reads tea leaves.\n"
+    assert docs["copyright"].encoding == "cp1252" and "Zoë" in docs["copyright"].text
+    kinds = {Path(s.path).name: s.kind for s in corpus.skipped}
+    assert kinds == {"tool": "binary", "main.c": "unsupported", "data.json": "unsupported"}  # hidden: not listed
+
+
+def test_documentation_names_with_a_qualifier_are_sniffed(tmp_path: Path) -> None:
+    (tmp_path / "README.Debian").write_text("Notes for Debian users.\n", encoding="utf-8")
+    (tmp_path / "NEWS.old").write_text("Version 2 brews faster.\n", encoding="utf-8")
+    (tmp_path / "inputrc.arrows").write_text("set editing-mode vi\n", encoding="utf-8")
+    corpus = load_corpus([tmp_path])
+    assert sorted(d.source for d in corpus) == ["NEWS.old", "README.Debian"]
+    assert [Path(s.path).name for s in corpus.skipped] == ["inputrc.arrows"]
+
+
+def test_extensionless_file_named_explicitly(tmp_path: Path) -> None:
+    (tmp_path / "TODO").write_text("Write the manual.\n", encoding="utf-8")
+    (tmp_path / "blob").write_bytes(b"\x00\x01\x02\x03" * 100)
+    assert load_corpus([tmp_path / "TODO"]).documents[0].text == "Write the manual.\n"
+    with pytest.raises(CorpusError, match="binary"):
+        load_corpus([tmp_path / "blob"])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Next: Multiple ABIs, Previous: Simple Example, Up: Using libffi [Index]",
+        "Next: Arrays, Unions, and Enumerations, Previous: Structures, Up: Types [Index]",
+        "Previous: Missing Features, Up: libffi [Index]",
+        "Next: What is libffi? [Index]",
+        "Next: Multiple ABIs , Previous: Simple Example , Up: Using libffi [ Index ]",
+        "Next: Invoking, Prev: Overview, Up: Top",
+        "Node: Top, Next: Overview, Up: (dir)",
+        "[Contents][Index]",
+        "Prev | Home | Next",
+        "<< Previous | Up | Next >>",
+    ],
+)
+def test_navigation_bars_are_boilerplate(line: str) -> None:
+    assert is_boilerplate(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Next: we look at how the leaves are dried.",
+        "Up: 3% on the year, the index closed higher.",
+        "Previous attempts failed, and next year looks no better.",
+        "Next steps",
+        "Table of Contents",
+    ],
+)
+def test_prose_about_next_and_previous_is_kept(line: str) -> None:
+    assert not is_boilerplate(line)
+
+
+TEXINFO_PAGE = """<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN" "http://www.w3.org/TR/html4/loose.dtd">
+<html>
+<!-- Created by GNU Texinfo 6.8, https://www.gnu.org/software/texinfo/ -->
+<head><title>Types (libtea)</title></head>
+<body lang="en">
+<div class="section" id="Types">
+<div class="header">
+<p>
+Next: <a href="Multiple-ABIs.html" accesskey="n" rel="next">Multiple ABIs</a>, Previous: <a href="Simple.html">Simple
+Example</a>, Up: <a href="Using.html" rel="up">Using libtea</a> &nbsp; [<a href="Index.html">Index</a>]</p>
+</div>
+<hr>
+<h3 class="section">2.3 Types</h3>
+<p>Every argument passed to a brewing function has a type, and libtea must be told about each one.</p>
+<p>The primitive types cover integers, floating point numbers and pointers to leaves.</p>
+</div>
+</body>
+</html>
+"""
+
+
+def test_texinfo_navigation_never_reaches_a_chunk(tmp_path: Path) -> None:
+    from parallax.ingest.chunk import ChunkerConfig, chunk_document
+
+    from .fakes import FakeEmbedder
+
+    (tmp_path / "Types.html").write_text(TEXINFO_PAGE, encoding="utf-8")
+    doc = load_corpus([tmp_path]).documents[0]
+    blocks = " ".join(doc.text[b.start : b.end] for b in content_blocks(doc))
+    assert "Previous:" not in blocks and "Every argument passed" in blocks and "pointers to leaves" in blocks
+    chunks = chunk_document(doc, ChunkerConfig(), FakeEmbedder().count_tokens)
+    assert chunks and not [c for c in chunks if "Previous" in c.embed_text]
+
+
+UPPER_TITLE = """<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN""http://www.w3.org/TR/html4/loose.dtd">
+<HTML
+><HEAD
+><TITLE
+>Users and Groups in the Debian System</TITLE
+></HEAD
+><BODY
+><P
+>Each user of the system has an entry in the password file, and each group one in the group file.</P
+></BODY
+></HTML
+>
+"""
+
+
+@pytest.mark.parametrize(
+    ("html", "title"),
+    [
+        (UPPER_TITLE, "Users and Groups in the Debian System"),
+        (
+            "<!DOCTYPE html>\n<HTML><BODY><H1 CLASS=x>Brewing Guide</H1><P>Boil the water first.</P></BODY></HTML>",
+            "Brewing Guide",
+        ),
+        (
+            "<!DOCTYPE html>\n<!-- generated -->\n<html><body><p>Boil the water first, then wait.</p></body></html>",
+            "Boil the water first, then wait.",
+        ),
+    ],
+)
+def test_html_title_ignores_case_and_doctype(tmp_path: Path, html: str, title: str) -> None:
+    (tmp_path / "page.html").write_text(html, encoding="utf-8")
+    doc = load_corpus([tmp_path]).documents[0]
+    assert doc.title == title
+
+
+TEXINFO_MENU = """<!DOCTYPE html>
+<html><head><title>Types (libtea)</title></head>
+<body lang="en">
+<div class="section" id="Types">
+<div class="header">
+<p>
+Next: <a href="Multiple-ABIs.html" rel="next">Multiple ABIs</a>, Previous: <a href="Simple.html">Simple Example</a>,
+Up: <a href="Using.html" rel="up">Using libtea</a> &nbsp; [<a href="Index.html" title="Index">Index</a>]</p>
+</div>
+<hr>
+<h3 class="section">2.3 Types</h3>
+<ul class="section-toc">
+<li><a href="Primitive-Types.html" accesskey="1">Primitive Types</a></li>
+<li><a href="Structures.html" accesskey="2">Structures</a></li>
+</ul>
+</div>
+</body>
+</html>
+"""
+
+
+def test_navigation_joined_to_a_menu_is_cut_off(tmp_path: Path) -> None:
+    """trafilatura returns a texinfo menu page as one line, navigation first: the bar becomes its own line."""
+    (tmp_path / "Types.html").write_text(TEXINFO_MENU, encoding="utf-8")
+    doc = load_corpus([tmp_path]).documents[0]
+    blocks = [doc.text[b.start : b.end] for b in content_blocks(doc)]
+    assert blocks and not [b for b in blocks if "Previous" in b]
+    assert any("Primitive Types" in b for b in blocks)
+
+
+@pytest.mark.parametrize(
+    ("line", "rest"),
+    [
+        ("Next: Types , Previous: Basics , Up: Using [ Index ] 2.3 Types Primitive Types", "2.3 Types Primitive Types"),
+        ("Next: What is libtea? [Index] Contents", "Contents"),
+        ("Next: Types, Up: Using and more text without brackets", None),  # no end to the bar: nothing cut
+        ("Next: Types, Up: Using [Index]", None),  # the whole line is the bar: is_boilerplate's business
+        ("Plain prose. [Index] More prose.", None),
+    ],
+)
+def test_navigation_prefix(line: str, rest: str | None) -> None:
+    from parallax.text.boilerplate import navigation_prefix
+
+    n = navigation_prefix(line)
+    assert (line[n:].strip() if n else None) == rest

@@ -329,3 +329,89 @@ def test_title_from_sources_json_still_applies_to_a_reused_extraction(
     docs = {d.source: d for d in Index.load(dest).manifest.documents}
     assert calls["pdf"] == 0
     assert (docs["iceland.pdf"].title, docs["iceland.pdf"].short_id) == ("Field notes", "ice")
+
+
+# Gzipped text (issue 12): .txt.gz, .md.gz, .html.gz and documentation names such as changelog.gz.
+
+CHANGELOG = (
+    "tea (2.0) unstable; urgency=low\n\n  * Brew green tea at eighty degrees.\n  * Steep black tea for four minutes.\n"
+)
+
+
+def test_gzipped_text_is_read_as_its_inner_format(tmp_path: Path) -> None:
+    import gzip
+    import hashlib
+
+    notes = "Oolong tea is partly oxidised. It sits between green and black tea.\n"
+    (tmp_path / "notes.txt.gz").write_bytes(gzip.compress(notes.encode("utf-8")))
+    (tmp_path / "guide.md.gz").write_bytes(gzip.compress(b"# Guide\n\nWhite tea is the least processed.\n"))
+    (tmp_path / "page.html.gz").write_bytes(
+        gzip.compress(
+            b"<html><head><title>Matcha</title></head><body><p>Matcha is powdered green tea.</p></body></html>"
+        )
+    )
+    (tmp_path / "changelog.gz").write_bytes(gzip.compress(CHANGELOG.encode("utf-8")))
+    (tmp_path / "changelog.Debian.gz").write_bytes(gzip.compress(CHANGELOG.replace("2.0", "2.0-1").encode()))
+    (tmp_path / "blob.gz").write_bytes(gzip.compress(b"\x00\x01\x02\x03" * 50))
+    (tmp_path / "data.json.gz").write_bytes(gzip.compress(b'{"tea": 1}'))
+    corpus = load_corpus([tmp_path])
+    docs = {d.source: d for d in corpus}
+    assert set(docs) == {"notes.txt.gz", "guide.md.gz", "page.html.gz", "changelog.gz", "changelog.Debian.gz"}
+    notes_doc = docs["notes.txt.gz"]
+    assert notes_doc.text == notes and notes_doc.format == "text" and notes_doc.encoding == "utf-8+gzip"
+    assert notes_doc.file_sha256 == hashlib.sha256((tmp_path / "notes.txt.gz").read_bytes()).hexdigest()
+    assert notes_doc.short_id == "notes"
+    assert docs["guide.md.gz"].format == "markdown" and docs["guide.md.gz"].text.startswith("# Guide")
+    assert docs["page.html.gz"].format == "html" and docs["page.html.gz"].title == "Matcha"
+    assert "Matcha is powdered green tea." in docs["page.html.gz"].text
+    assert docs["changelog.gz"].text == CHANGELOG and docs["changelog.gz"].format == "text"
+    kinds = {Path(s.path).name: s.kind for s in corpus.skipped}
+    assert kinds == {"blob.gz": "binary", "data.json.gz": "unsupported"}
+
+
+def test_corrupt_and_truncated_gzip_are_skipped_with_one_line(tmp_path: Path) -> None:
+    import gzip
+
+    (tmp_path / "ok.txt").write_text("A readable sentence.", encoding="utf-8")
+    (tmp_path / "fake.txt.gz").write_bytes(b"this was never gzip")
+    (tmp_path / "cut.txt.gz").write_bytes(gzip.compress(b"Green tea. " * 500)[:40])
+    corpus = load_corpus([tmp_path])
+    assert [d.source for d in corpus] == ["ok.txt"]
+    skipped = {Path(s.path).name: s for s in corpus.skipped}
+    assert set(skipped) == {"fake.txt.gz", "cut.txt.gz"}
+    for s in skipped.values():
+        assert s.kind == "unreadable" and "\n" not in s.reason and "gzip" in s.reason
+    with pytest.raises(CorpusError, match="gzip"):
+        load_corpus([tmp_path / "fake.txt.gz"])
+
+
+def test_gzip_bomb_is_stopped_at_the_size_limit(tmp_path: Path) -> None:
+    import gzip
+
+    (tmp_path / "bomb.txt.gz").write_bytes(gzip.compress(b"tea " * 1_000_000))  # 4 MB from a few KB
+    (tmp_path / "ok.txt").write_text("A readable sentence.", encoding="utf-8")
+    corpus = load_corpus([tmp_path], max_file_mb=1)
+    (skipped,) = corpus.skipped
+    assert skipped.kind == "too large" and "decompress" in skipped.reason and "--max-file-mb" in skipped.reason
+    assert len(load_corpus([tmp_path], max_file_mb=5)) == 2
+    assert len(load_corpus([tmp_path], max_file_mb=0)) == 2  # no limit
+
+
+def test_gzipped_text_end_to_end_search_and_show(tmp_path: Path) -> None:
+    import gzip
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    text = "Brewing\n\nGreen tea wants water below boiling. Black tea takes boiling water and four minutes.\n"
+    (folder / "brew.txt.gz").write_bytes(gzip.compress(text.encode("utf-8")))
+    (folder / "other.txt").write_text("Coffee is roasted and ground before brewing.\n", encoding="utf-8")
+    dest = tmp_path / "i"
+    assert invoke(["index", str(folder), "--index", str(dest)]).exit_code == 0
+    out = invoke(["search", "black tea boiling water", "--index", str(dest), "--json", "-k", "1"]).output
+    hit = json.loads(out.strip().splitlines()[-1])["results"][0]
+    assert hit["source"] == "brew.txt.gz"
+    start, end = hit["start"], hit["end"]
+    result = invoke(["show", f"brew.txt.gz:{start}-{end}", "--index", str(dest), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["text"] == text[start:end]
+    assert "Black tea takes boiling water" in text[start:end]

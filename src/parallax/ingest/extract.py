@@ -21,13 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from parallax.ingest.blocks import html_blocks
 from parallax.ingest.document import SkipFile
-from parallax.text.boilerplate import is_boilerplate
+from parallax.text.boilerplate import is_boilerplate, navigation_prefix
 from parallax.text.markup import to_plain
 
 if TYPE_CHECKING:
     from configparser import ConfigParser
 
-EXTRACTOR_VERSION = 1  # bump when the HTML or PDF extraction code changes: stored extractions are redone
+# Bump when the HTML or PDF extraction code changes: stored extractions are redone. 2: HTML titles in any
+# case (never a DOCTYPE), texinfo navigation bars split from the text that follows them.
+EXTRACTOR_VERSION = 2
 EXTRACTED_FORMATS = ("html", "pdf")
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -218,25 +220,32 @@ def extract_html(raw: str) -> str:
             plain = to_plain(raw[b.start : b.end])
             if plain:
                 blocks.append(f"## {plain}" if b.heading else plain)
-    return clean_extracted("\n\n".join(blocks))
+    return clean_extracted("\n\n".join(part for block in blocks for part in _without_navigation(block)))
+
+
+def _without_navigation(block: str) -> list[str]:
+    """A block, with a navigation bar joined to its start (texinfo menu pages) split off as a block of its own."""
+    cut = navigation_prefix(block)
+    return [block[:cut].strip(), block[cut:].strip()] if cut else [block]
 
 
 # --------------------------------------------------------------------------------------------
 # Titles
 
-_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
+# Case-insensitive, and a closing tag may hold white space before its ">" (``</TITLE\n>``).
+_HTML_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>|<h1\b[^>]*>(.*?)</h1\s*>", re.IGNORECASE | re.DOTALL)
+_DECLARATION = re.compile(r"^\s*<[!?]")  # <!DOCTYPE ...>, <!-- ... -->, <?xml ...?>: never a title
 
 
 def guess_title(text: str, fmt: str, fallback: str) -> str:
-    """An HTML page's ``<title>`` or first ``<h1>``; else the first line of content; else ``fallback``."""
+    """An HTML page's ``<title>`` or first ``<h1>``, else ``fallback``; other formats: the first line of
+    content (not a declaration or comment such as ``<!DOCTYPE html>``), else ``fallback``."""
     if fmt == "html":
         m = _HTML_TITLE.search(text)
-        if m:
-            title = to_plain(m.group(1) or m.group(2) or "")
-            if title:
-                return title[:200]
+        title = to_plain(m.group(1) or m.group(2) or "") if m else ""
+        return title[:200] if title else fallback
     for line in text.splitlines():
         plain = to_plain(line)
-        if plain and not is_boilerplate(line):
+        if plain and not _DECLARATION.match(line) and not is_boilerplate(line):
             return plain[:200]
     return fallback

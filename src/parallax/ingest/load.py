@@ -2,7 +2,9 @@
 
 Plain text and Markdown keep their decoded text untouched, so every offset Parallax reports refers to
 the file's own characters. HTML and PDF are extracted first (see ``extract``): their ``Document.text``
-is the extracted text, which the index stores, and a PDF also records where each page starts.
+is the extracted text, which the index stores, and a PDF also records where each page starts. Which
+files are read, and as what (files without an extension, gzipped text), is ``formats``'s business; a
+gzipped file's offsets refer to its decompressed text, which the index stores too.
 
 Empty, binary, over-large, unreadable and unsupported files are skipped with a reason (``Skipped``)
 inside folders, and refused when named explicitly. Metadata (id, title, publisher, author, date)
@@ -22,23 +24,24 @@ from parallax.core.settings import DEFAULT_MAX_FILE_MB
 from parallax.ingest import extract
 from parallax.ingest.decode import decode_bytes
 from parallax.ingest.document import Corpus, Document, Extraction, Reuse, SkipFile, Skipped, sha256_text
+from parallax.ingest.formats import GZIP_SUFFIX, FileKind, describe_supported, file_kind, gunzip, split_gzip
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 METADATA_FILE = "sources.json"
 
 Meta = dict[str, str | None]
 
 
-def format_of(path: Path) -> str:
-    """``html``, ``markdown``, ``pdf`` or ``text``, from the file's suffix."""
-    suffix = path.suffix.lower()
-    if suffix in (".html", ".htm"):
-        return "html"
-    if suffix in (".md", ".markdown"):
-        return "markdown"
-    if suffix == ".pdf":
-        return "pdf"
-    return "text"
+def _type_of(path: Path) -> str:
+    """The type a file's name gives, for messages: ``.png``, ``.json.gz``, ``(none)``."""
+    inner, gzipped = split_gzip(path.name)
+    return (Path(inner).suffix + (GZIP_SUFFIX if gzipped else "")) or "(none)"
+
+
+def _stem(path: Path) -> str:
+    """The file's name without its extension, nor ``.gz``: a title of last resort."""
+    inner, _ = split_gzip(path.name)
+    kind = file_kind(path)
+    return inner if kind and kind.sniffed else Path(inner).stem
 
 
 def load_metadata(folder: Path) -> dict[str, Meta]:
@@ -77,22 +80,28 @@ def _read_bytes(path: Path) -> bytes:
         raise SkipFile(f"cannot read {path}: {exc.strerror or exc}", "unreadable") from None
 
 
-def _extracted(data: bytes, path: Path, fmt: str) -> Extraction:
-    """The text of a file's bytes, with its pages, encoding and found (or guessed) title."""
+def _extracted(data: bytes, path: Path, kind: FileKind, max_bytes: int | None) -> Extraction:
+    """The text of a file's bytes, with its pages, encoding and found (or guessed) title.
+
+    A gzipped file is decompressed first (at most ``max_bytes``); its encoding gets ``+gzip``.
+    """
+    if kind.gzipped:
+        data = gunzip(data, str(path), max_bytes)
     pages: tuple[int, ...] = ()
     found_title: str | None = None
-    if fmt == "pdf":
+    if kind.format == "pdf":
         text, pages, found_title = extract.read_pdf(data, path)
         encoding = "pdf"
     else:
         text, encoding = decode_bytes(data, str(path))
-        if fmt == "html":
+        if kind.format == "html":
             found_title = extract.guess_title(text, "html", "") or None
             text = extract.extract_html(text)
     if not text.strip():
         raise SkipFile(f"{path} holds no text", "empty")
-    auto_title = found_title or extract.guess_title(text, "text" if fmt == "html" else fmt, path.stem)
-    return Extraction(text, pages, auto_title, encoding)
+    guess_as = "text" if kind.format == "html" else kind.format
+    auto_title = found_title or extract.guess_title(text, guess_as, _stem(path))
+    return Extraction(text, pages, auto_title, encoding + ("+gzip" if kind.gzipped else ""))
 
 
 def load_document(
@@ -108,14 +117,17 @@ def load_document(
     return what an index stored for the same source, bytes and extractor; it is used instead of
     extracting again.
     """
+    kind = file_kind(path)
+    if kind is None:
+        raise SkipFile(f"unsupported type {_type_of(path)}", "unsupported")
     _check_size(path, max_bytes)
-    fmt = format_of(path)
+    fmt = kind.format
     data = _read_bytes(path)
     file_sha256 = hashlib.sha256(data).hexdigest()
     source = source or path.name
     extracted = fmt in extract.EXTRACTED_FORMATS
     stored = reuse(source, file_sha256, extract.extractor_id()) if reuse and extracted else None
-    found = stored if stored is not None else _extracted(data, path, fmt)
+    found = stored if stored is not None else _extracted(data, path, kind, max_bytes)
     meta = dict(meta or {})
     return Document(
         source=source,
@@ -187,8 +199,8 @@ def _load_folder(root: Path, max_bytes: int | None, reuse: Reuse | None, skipped
     for path in _walk(root, skipped):
         if path.name == METADATA_FILE:
             continue
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            skipped.append(Skipped(str(path), f"unsupported type {path.suffix or '(none)'}", "unsupported"))
+        if file_kind(path) is None:
+            skipped.append(Skipped(str(path), f"unsupported type {_type_of(path)}", "unsupported"))
             continue
         rel = path.relative_to(root).as_posix()
         if path.parent not in metadata:
@@ -203,10 +215,8 @@ def _load_folder(root: Path, max_bytes: int | None, reuse: Reuse | None, skipped
 
 def _load_file(path: Path, max_bytes: int | None, reuse: Reuse | None) -> Document:
     """A file named explicitly: it must be of a supported type and readable."""
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise CorpusError(
-            f"{path}: unsupported file type {path.suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}"
-        )
+    if file_kind(path) is None:
+        raise CorpusError(f"{path}: unsupported file type {_type_of(path)}; supported: {describe_supported()}")
     return load_document(path, load_metadata(path.parent).get(path.name), max_bytes, reuse=reuse)
 
 
@@ -265,5 +275,5 @@ def load_corpus(
     if not unique:
         where = ", ".join(str(p) for p in paths)
         why = f"; skipped {len(skipped)}, e.g. {skipped[0].reason}" if skipped else ""
-        raise CorpusError(f"no readable documents in {where} (looked for {', '.join(SUPPORTED_SUFFIXES)}){why}")
+        raise CorpusError(f"no readable documents in {where} (looked for {describe_supported()}){why}")
     return Corpus(unique, skipped)
