@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from parallax.core.errors import InputError
 from parallax.core.settings import DEFAULT_MAX_FILE_MB, indexes_dir, is_seeds_index, resolve_index, seeds_dir
 from parallax.embed.registry import Embedder, default_model_id, get_embedder
-from parallax.index.manifest import MANIFEST_FILE, Manifest, read_manifest
+from parallax.index.manifest import MANIFEST_FILE, Manifest, documents_not_index, is_index_dir, read_manifest
 from parallax.index.reader import Index
 
 if TYPE_CHECKING:  # reading, chunking and writing are for builds; opening an index does not import them
@@ -55,6 +55,7 @@ def index_paths(
         paths = [seeds_dir()]
     if not paths:
         raise InputError(f"name the files or folders to index: parallax index PATH... --index {dest}")
+    _refuse_documents_as_index(dest, paths)
     if wants_chunker:
         config = _chunker_with(recorded, max_tokens, overlap)
     from parallax.index.builder import stored_extractions, update_index
@@ -75,6 +76,14 @@ def index_paths(
         wait=wait,
     )
     return dest, stats
+
+
+def _refuse_documents_as_index(dest: Path, paths: Sequence[Path]) -> None:
+    """``parallax index DIR --index DIR``: DIR holds the documents, so it cannot hold their index."""
+    if is_index_dir(dest) or not dest.is_dir() or not any(dest.iterdir()):
+        return
+    if any(Path(p).expanduser().resolve() == dest.resolve() for p in paths):
+        raise InputError(documents_not_index(dest))
 
 
 def _chunker_with(recorded: Manifest | None, max_tokens: int | None, overlap: int | None) -> ChunkerConfig:

@@ -19,10 +19,10 @@ from parallax.core.errors import InputError
 from parallax.index.assemble import Rows, Vectors, assemble, vectors_for
 from parallax.index.bm25 import BM25Config, BM25Index
 from parallax.index.lock import index_lock
-from parallax.index.manifest import STORE_FILE, DocumentRecord, Manifest, read_manifest
+from parallax.index.manifest import STORE_FILE, DocumentRecord, Manifest, is_index_dir, read_manifest
 from parallax.index.plan import Plan, plan_update
 from parallax.index.reuse import Previous, reusable
-from parallax.index.staging import check_destination, is_index_dir, tidy
+from parallax.index.staging import check_destination, tidy
 from parallax.index.store import open_for_extractions, stored_document
 from parallax.index.writer import Contents, write_index
 
