@@ -3,6 +3,7 @@ index, show a passage in its context."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -217,17 +218,25 @@ class PassageInContext:
         return out
 
 
+_SPANS = (
+    re.compile(r"(?P<source>.+?)\s*:?\s*\[\s*(?P<start>\d+)\s*:\s*(?P<end>\d+)\s*\)"),  # panda [9434:9990)
+    re.compile(r"(?P<source>.+):(?P<start>\d+)-(?P<end>\d+)"),  # panda:9434-9990
+)
+
+
 def parse_span(spec: str) -> tuple[str, int, int]:
-    """``SOURCE:START-END`` (as search prints them) into its parts."""
-    source, sep, span = spec.rpartition(":")
-    start_text, dash, end_text = span.partition("-")
-    if not sep or not source or not dash:
-        raise InputError(f"give a passage as SOURCE:START-END, e.g. panda:9434-9990 (got {spec!r})")
-    try:
-        start, end = int(start_text), int(end_text)
-    except ValueError:
-        raise InputError(f"START and END must be whole numbers in {spec!r}") from None
-    return source, start, end
+    """A passage as search prints it, ``SOURCE [START:END)`` or ``SOURCE:[START:END)``, or as
+    ``SOURCE:START-END``, into its parts."""
+    for pattern in _SPANS:
+        m = pattern.fullmatch(spec.strip())
+        if m and m["source"].strip():
+            return m["source"].strip(), int(m["start"]), int(m["end"])
+    if re.fullmatch(r".+:[^:]*-[^:]*", spec.strip()):
+        raise InputError(f"START and END must be whole numbers in {spec!r}")
+    raise InputError(
+        f"give a passage as SOURCE:START-END or as search prints it, SOURCE [START:END), "
+        f"e.g. panda:9434-9990 or 'panda [9434:9990)' (got {spec!r})"
+    )
 
 
 def show_passage(index: Index, source: str, start: int, end: int, context: int = 300) -> PassageInContext:
