@@ -32,7 +32,6 @@ from parallax.index.store import ReusableRows, Store
 from parallax.text.pages import page_at
 from parallax.text.query import normalise
 
-
 _LIST_ALL_SOURCES = 12  # an index with more sources names only the closest ones to a wrong --source
 
 
