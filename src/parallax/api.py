@@ -59,16 +59,32 @@ def index_paths(
     _refuse_documents_as_index(dest, paths)
     if wants_chunker:
         config = _chunker_with(recorded, max_tokens, overlap)
+    before = _manifest_bytes(dest)
+    try:
+        return dest, _build(dest, paths, config, embedder, progress, rebuild, wait, max_file_mb)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(_interrupted(dest, before)) from None
+
+
+def _build(
+    dest: Path,
+    paths: Sequence[Path],
+    config: ChunkerConfig | None,
+    embedder: Embedder | None,
+    progress: Callable[[int, int], None] | None,
+    rebuild: bool,
+    wait: float,
+    max_file_mb: float | None,
+) -> UpdateStats:
     from parallax.index.builder import stored_extractions, update_index
     from parallax.ingest.load import load_corpus
 
     with stored_extractions(dest) as reuse:  # unchanged HTML and PDF files are not extracted again
         # fails before anything on disk is touched
         corpus = load_corpus(paths, max_file_mb=max_file_mb, reuse=None if rebuild else reuse)
-    embedder = embedder or get_embedder()
-    stats = update_index(
+    return update_index(
         corpus,
-        embedder,
+        embedder or get_embedder(),
         dest,
         config=config,
         inputs=[str(p) for p in paths],
@@ -76,7 +92,26 @@ def index_paths(
         rebuild=rebuild,
         wait=wait,
     )
-    return dest, stats
+
+
+def _manifest_bytes(dest: Path) -> bytes | None:
+    try:
+        return (dest / MANIFEST_FILE).read_bytes()
+    except OSError:
+        return None
+
+
+def _interrupted(dest: Path, before: bytes | None) -> str:
+    """What an interrupted build left at ``dest``. A build writes a staged copy, removed when it is
+    interrupted, and swaps it in only once whole: the index is the old one, or (interrupted after the
+    swap) the new one. Interrupted between the two renames of the swap, the old index waits beside
+    ``dest`` and the next reader or build puts it back."""
+    after = _manifest_bytes(dest)
+    if after is not None and after != before:
+        return f"interrupted after the index at {dest} was updated"
+    if before is None:
+        return f"interrupted; no index was written at {dest}"
+    return f"interrupted; the index at {dest} was left as it was"
 
 
 def _refuse_documents_as_index(dest: Path, paths: Sequence[Path]) -> None:
