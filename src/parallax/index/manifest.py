@@ -112,6 +112,14 @@ class Manifest:
                 return doc
         raise KeyError(source)
 
+    def recorded_skipped(self) -> frozenset[tuple[str, str]] | None:
+        """The files the build that wrote this index left out, as ``(absolute path, reason)`` pairs
+        (``extras["skipped"]``); None for an index written before they were recorded."""
+        found = self.extras.get("skipped")
+        if not isinstance(found, list):
+            return None
+        return frozenset((str(x[0]), str(x[1])) for x in found if isinstance(x, list | tuple) and len(x) == 2)
+
     def same_content(self, other: Manifest) -> bool:
         """Whether two manifests describe the same index, ignoring when and by which version it was
         written and the recorded file sizes."""

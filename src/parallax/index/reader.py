@@ -215,7 +215,8 @@ class Index:
         close = difflib.get_close_matches(wanted, list(names), n=10, cutoff=0.6)
         suggested = list(dict.fromkeys(names[name] for name in close))[:5]
         guess = f"; did you mean: {', '.join(suggested)}? " if suggested else "; "
-        return f"no source {wanted!r} in {self.path} ({len(ids)} sources){guess}`parallax info --index {self.path}` lists them"
+        lists = f"`parallax info --index {self.path}` lists them"
+        return f"no source {wanted!r} in {self.path} ({len(ids)} sources){guess}{lists}"
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
