@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 # What the agreement matrix holds (``analyze.compare``): the same sentence under the table and on the page.
 AGREEMENT = (
-    "how close what two sources say on the topic is: the mean best-match cosine of their topic "
-    "sentences, from 0 to 1 (0 where a source is silent)"
+    "how closely two sources agree on the topic: the mean best-match cosine of their topic sentences "
+    "(0 where one is silent)"
 )
 
 _COVERAGE = (
