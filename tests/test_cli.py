@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from parallax.cli.main import app
+from parallax.index.builder import build_index
 from parallax.index.manifest import MANIFEST_FILE
+from parallax.ingest.load import load_corpus
 
-from .conftest import assert_one_line_error, invoke, run, snapshot
-from .fakes import parallax_argv
+from .conftest import assert_one_line_error, invoke, run, runner, snapshot
+from .fakes import FakeEmbedder, parallax_argv
 from .probes import HEAVY, modules_loaded_by
 
 
@@ -199,3 +202,102 @@ def test_entry_point_keeps_exit_codes_and_output(fake_index: Path) -> None:
     usage = cli("search", "tea", "--no-such-option")
     assert usage.returncode == 2 and "No such option" in usage.stderr
     assert cli("--help").stdout.rstrip().endswith(tuple("abcdefghijklmnopqrstuvwxyz.)"))
+
+
+def test_a_folder_of_documents_as_index_says_what_to_run(small_corpus: Path) -> None:
+    """--index naming a folder of documents: say what it is and how to index it, never suggest --rebuild
+    (which is refused there)."""
+    for args in (
+        ("search", "tea", "--index", str(small_corpus)),
+        ("index", str(small_corpus), "--index", str(small_corpus)),
+    ):
+        code, out = run(*args)
+        assert_one_line_error(code, out, f"{small_corpus} holds documents, not a Parallax index")
+        assert f"parallax index {small_corpus}" in out and "--index NEW_FOLDER" in out
+        assert "--rebuild" not in out
+
+
+def test_index_output_and_errors_start_without_an_empty_line(small_corpus: Path, tmp_path: Path) -> None:
+    code, out = run("index", str(small_corpus), "--index", str(tmp_path / "i"))
+    assert code == 0 and out.startswith("Indexed 3 documents"), repr(out[:80])
+    code, out = run("index", str(tmp_path / "empty-nope"), "--index", str(tmp_path / "j"))
+    assert code == 1 and out.startswith("Error:"), repr(out[:80])
+
+
+def test_info_describes_the_chunker_in_words(fake_index: Path) -> None:
+    code, out = run("info", "--index", str(fake_index))
+    assert code == 0, out
+    assert "chunks of 32 word pieces, 1 sentence overlap, heading context" in " ".join(out.split())
+    assert "{" not in out
+
+
+@pytest.mark.parametrize("columns", ["80", "160"])
+def test_help_lists_every_command_without_cutting_its_description(columns: str) -> None:
+    result = runner.invoke(app, ["--help"], env={"COLUMNS": columns})
+    assert result.exit_code == 0
+    listing = result.output.split("Commands:", 1)[1].strip().splitlines()
+    assert len(listing) == 8
+    for line in listing:
+        assert not line.rstrip().endswith("..."), line
+        assert len(line) <= 80, line
+
+
+def test_show_accepts_the_span_as_search_prints_it() -> None:
+    code, out = run("show", "panda:100-200", "--json")  # builds the seeds index first, and says so
+    assert code == 0, out
+    expected = json.loads(out.splitlines()[-1])
+    for spec in ("panda:[100:200)", "panda [100:200)", "panda [100:200) "):
+        code, out = run("show", spec, "--json")
+        assert code == 0, out
+        assert json.loads(out) == expected
+    result = runner.invoke(app, ["show", "--help"], env={"COLUMNS": "160"})
+    assert "[START:END)" in result.output
+    assert_one_line_error(*run("show", "panda 100 200"), "SOURCE:START-END")
+
+
+def test_unknown_source_on_a_large_index_suggests_the_closest(tmp_path: Path, fake: FakeEmbedder) -> None:
+    docs = tmp_path / "many"
+    docs.mkdir()
+    names = [
+        "panda",
+        "pandemic",
+        "koala",
+        "kangaroo",
+        "wombat",
+        "platypus",
+        "echidna",
+        "dingo",
+        "emu",
+        "quokka",
+        "numbat",
+        "bilby",
+        "possum",
+        "dugong",
+        "cassowary",
+        "kookaburra",
+        "lyrebird",
+        "galah",
+        "cockatoo",
+        "budgie",
+    ]
+    for name in names:
+        (docs / f"{name}.txt").write_text(f"The {name} is an animal. It lives somewhere warm.\n", encoding="utf-8")
+    dest = tmp_path / "idx"
+    build_index(load_corpus([docs]), fake, dest, inputs=[str(docs)])
+    code, out = run("search", "animal", "--index", str(dest), "--source", "pandda")
+    assert_one_line_error(code, out, f"no source 'pandda' in {dest} (20 sources); did you mean: panda")
+    assert f"parallax info --index {dest}" in out
+    assert "wombat" not in out  # not every id
+
+
+def test_topics_and_compare_say_wrote_alike(tmp_path: Path) -> None:
+    for command in ("compare", "topics"):
+        args = [
+            command,
+            *(["NATO summit"] if command == "compare" else []),
+            "--html",
+            str(tmp_path / f"{command}.html"),
+        ]
+        code, out = run(*args)
+        assert code == 0, out
+        assert f"Wrote {tmp_path / command}.html" in " ".join(out.split()), out[-300:]

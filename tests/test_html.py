@@ -357,3 +357,34 @@ def test_topics_page_in_chromium_makes_no_request(topic_map: TopicMap, tmp_path:
     for t in topic_map.topics:
         assert html_text(t.label) in dom
     _looks_rendered(shot)
+
+
+def test_coverage_counts_and_agreement_read_the_same_in_html_and_terminal(sample: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    from parallax.render.compare import comparison_renderables
+
+    data = copy.deepcopy(sample)
+    data["sources"][3]["coverage"] = "silent"  # 2 cover, 1 mentions, 2 silent
+    cmp = comparison(data)
+    page = compare_html(cmp)
+    console = Console(width=300, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    for part in comparison_renderables(cmp):
+        console.print(part)
+    terminal = " ".join(console.export_text().split())
+    summary = "2 cover it, 1 mentions it, 2 are silent"
+    assert summary in terminal and summary in page
+    assert "1 mentions," not in page.replace("1 mentions it", "")
+    agreement = "mean best-match cosine of their topic sentences"
+    assert agreement in terminal and agreement in page
+
+
+def test_a_possessive_term_highlights_the_word_with_either_apostrophe_or_none() -> None:
+    from parallax.text.terms import query_terms, terms_pattern
+
+    terms = query_terms("Japan's military budget")
+    assert "japan's" in terms or "japan" in terms
+    text = "Japan spends more. Japan’s budget grew. Japan's navy too."
+    assert highlight(text, terms).count("<mark>Japan") == 3
+    pattern = terms_pattern(["japan’s"])
+    assert pattern is not None and len(pattern.findall(text)) == 3

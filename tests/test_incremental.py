@@ -197,3 +197,48 @@ def test_renamed_or_moved_document_keeps_its_vectors(seeds_copy: Path, seeds_ind
     fresh = tmp_path / "fresh"
     build_index(load_corpus([seeds_copy]), FakeEmbedder(dim=64), fresh)
     assert np.allclose(after.chunk_matrix(), Index.load(fresh).chunk_matrix(), atol=1e-6)
+
+
+def test_rebuild_summary_calls_nothing_unchanged(seeds_copy: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "i"
+    assert runner.invoke(app, ["index", str(seeds_copy), "--index", str(dest)]).exit_code == 0
+    result = runner.invoke(app, ["index", "--index", str(dest), "--rebuild"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "rebuilt: --rebuild. 5 documents re-embedded" in out
+    assert "unchanged" not in out
+    result = runner.invoke(app, ["index", "--index", str(dest), "--rebuild", "-v"])
+    assert "unchanged" not in result.output and f"rebuilt   {PANDA}" in result.output
+
+
+def test_skipped_files_are_listed_once_then_counted_as_before(seeds_copy: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "i"
+    (seeds_copy / "notes.png").write_bytes(b"\x89PNG....")
+    (seeds_copy / "empty.txt").write_bytes(b"")
+    first = runner.invoke(app, ["index", str(seeds_copy), "--index", str(dest)])
+    assert first.exit_code == 0, first.output
+    assert "notes.png" in first.output and "as before" not in first.output
+    recorded = json.loads((dest / MANIFEST_FILE).read_text(encoding="utf-8"))["extras"]["skipped"]
+    assert sorted(Path(r[0]).name for r in recorded) == ["empty.txt", "notes.png"]
+    (seeds_copy / PANDA).write_text("Short replacement text about tea.", encoding="utf-8")
+    again = runner.invoke(app, ["index", "--index", str(dest)])
+    assert again.exit_code == 0, again.output
+    assert "notes.png" not in again.output
+    assert "2 skipped, as before (1 empty, 1 unsupported)" in " ".join(again.output.split())
+    verbose = runner.invoke(app, ["index", "--index", str(dest), "-v"])
+    assert "notes.png" in verbose.output and "as before" in verbose.output
+    (seeds_copy / "other.png").write_bytes(b"\x89PNG....")
+    changed = runner.invoke(app, ["index", "--index", str(dest)])
+    assert "other.png" in changed.output and "as before" not in changed.output
+
+
+def test_an_index_without_a_skipped_record_lists_the_skipped_files(seeds_copy: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "i"
+    (seeds_copy / "notes.png").write_bytes(b"\x89PNG....")
+    assert runner.invoke(app, ["index", str(seeds_copy), "--index", str(dest)]).exit_code == 0
+    manifest = json.loads((dest / MANIFEST_FILE).read_text(encoding="utf-8"))
+    del manifest["extras"]["skipped"]  # as written before the record existed
+    (dest / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
+    result = runner.invoke(app, ["index", "--index", str(dest)])
+    assert result.exit_code == 0, result.output
+    assert "notes.png" in result.output and "as before" not in result.output

@@ -251,3 +251,39 @@ def test_lock_file_cannot_be_created(fake_index: Path, small_corpus: Path, monke
     monkeypatch.setattr(FileLock, "acquire", denied)
     with pytest.raises(InputError, match=r"cannot write an index in .*Permission denied.*nothing was changed"):
         update_index(load_corpus([small_corpus]), FakeEmbedder(dim=64), fake_index)
+
+
+def test_ctrl_c_during_a_rebuild_leaves_the_index_as_it_was(fake_index: Path, small_corpus: Path) -> None:
+    """A KeyboardInterrupt from the embedder's progress callback: the staged build is discarded, the
+    lock released, and the message says the index is intact."""
+    from parallax.api import index_paths
+
+    before = snapshot(fake_index)
+
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt, match=f"interrupted; the index at {fake_index} was left as it was"):
+        index_paths([small_corpus], index=fake_index, progress=interrupt, rebuild=True)
+    assert snapshot(fake_index) == before
+    assert not list(fake_index.parent.glob(f".{fake_index.name}.tmp-*"))
+    with index_lock(fake_index):  # released
+        pass
+
+
+def test_ctrl_c_in_the_cli_says_so(
+    fake_index: Path, small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(fake_index)
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(FakeEmbedder, "embed", interrupted)
+    code, out = invoke("index", "--index", str(fake_index), "--rebuild")
+    assert code == 130
+    assert_one_line_error(code, out, f"interrupted; the index at {fake_index} was left as it was")
+    assert snapshot(fake_index) == before
+    code, out = invoke("index", str(small_corpus), "--index", str(tmp_path / "new"))
+    assert_one_line_error(code, out, f"interrupted; no index was written at {tmp_path / 'new'}")
+    assert not (tmp_path / "new").exists() or not any((tmp_path / "new").iterdir())

@@ -3,6 +3,7 @@ index, show a passage in its context."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from parallax.core.errors import InputError
 from parallax.core.settings import DEFAULT_MAX_FILE_MB, indexes_dir, is_seeds_index, resolve_index, seeds_dir
 from parallax.embed.registry import Embedder, default_model_id, get_embedder
-from parallax.index.manifest import MANIFEST_FILE, Manifest, read_manifest
+from parallax.index.manifest import MANIFEST_FILE, Manifest, documents_not_index, is_index_dir, read_manifest
 from parallax.index.reader import Index
 
 if TYPE_CHECKING:  # reading, chunking and writing are for builds; opening an index does not import them
@@ -55,18 +56,35 @@ def index_paths(
         paths = [seeds_dir()]
     if not paths:
         raise InputError(f"name the files or folders to index: parallax index PATH... --index {dest}")
+    _refuse_documents_as_index(dest, paths)
     if wants_chunker:
         config = _chunker_with(recorded, max_tokens, overlap)
+    before = _manifest_bytes(dest)
+    try:
+        return dest, _build(dest, paths, config, embedder, progress, rebuild, wait, max_file_mb)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(_interrupted(dest, before)) from None
+
+
+def _build(
+    dest: Path,
+    paths: Sequence[Path],
+    config: ChunkerConfig | None,
+    embedder: Embedder | None,
+    progress: Callable[[int, int], None] | None,
+    rebuild: bool,
+    wait: float,
+    max_file_mb: float | None,
+) -> UpdateStats:
     from parallax.index.builder import stored_extractions, update_index
     from parallax.ingest.load import load_corpus
 
     with stored_extractions(dest) as reuse:  # unchanged HTML and PDF files are not extracted again
         # fails before anything on disk is touched
         corpus = load_corpus(paths, max_file_mb=max_file_mb, reuse=None if rebuild else reuse)
-    embedder = embedder or get_embedder()
-    stats = update_index(
+    return update_index(
         corpus,
-        embedder,
+        embedder or get_embedder(),
         dest,
         config=config,
         inputs=[str(p) for p in paths],
@@ -74,7 +92,34 @@ def index_paths(
         rebuild=rebuild,
         wait=wait,
     )
-    return dest, stats
+
+
+def _manifest_bytes(dest: Path) -> bytes | None:
+    try:
+        return (dest / MANIFEST_FILE).read_bytes()
+    except OSError:
+        return None
+
+
+def _interrupted(dest: Path, before: bytes | None) -> str:
+    """What an interrupted build left at ``dest``. A build writes a staged copy, removed when it is
+    interrupted, and swaps it in only once whole: the index is the old one, or (interrupted after the
+    swap) the new one. Interrupted between the two renames of the swap, the old index waits beside
+    ``dest`` and the next reader or build puts it back."""
+    after = _manifest_bytes(dest)
+    if after is not None and after != before:
+        return f"interrupted after the index at {dest} was updated"
+    if before is None:
+        return f"interrupted; no index was written at {dest}"
+    return f"interrupted; the index at {dest} was left as it was"
+
+
+def _refuse_documents_as_index(dest: Path, paths: Sequence[Path]) -> None:
+    """``parallax index DIR --index DIR``: DIR holds the documents, so it cannot hold their index."""
+    if is_index_dir(dest) or not dest.is_dir() or not any(dest.iterdir()):
+        return
+    if any(Path(p).expanduser().resolve() == dest.resolve() for p in paths):
+        raise InputError(documents_not_index(dest))
 
 
 def _chunker_with(recorded: Manifest | None, max_tokens: int | None, overlap: int | None) -> ChunkerConfig:
@@ -208,17 +253,25 @@ class PassageInContext:
         return out
 
 
+_SPANS = (
+    re.compile(r"(?P<source>.+?)\s*:?\s*\[\s*(?P<start>\d+)\s*:\s*(?P<end>\d+)\s*\)"),  # panda [9434:9990)
+    re.compile(r"(?P<source>.+):(?P<start>\d+)-(?P<end>\d+)"),  # panda:9434-9990
+)
+
+
 def parse_span(spec: str) -> tuple[str, int, int]:
-    """``SOURCE:START-END`` (as search prints them) into its parts."""
-    source, sep, span = spec.rpartition(":")
-    start_text, dash, end_text = span.partition("-")
-    if not sep or not source or not dash:
-        raise InputError(f"give a passage as SOURCE:START-END, e.g. panda:9434-9990 (got {spec!r})")
-    try:
-        start, end = int(start_text), int(end_text)
-    except ValueError:
-        raise InputError(f"START and END must be whole numbers in {spec!r}") from None
-    return source, start, end
+    """A passage as search prints it, ``SOURCE [START:END)`` or ``SOURCE:[START:END)``, or as
+    ``SOURCE:START-END``, into its parts."""
+    for pattern in _SPANS:
+        m = pattern.fullmatch(spec.strip())
+        if m and m["source"].strip():
+            return m["source"].strip(), int(m["start"]), int(m["end"])
+    if re.fullmatch(r".+:[^:]*-[^:]*", spec.strip()):
+        raise InputError(f"START and END must be whole numbers in {spec!r}")
+    raise InputError(
+        f"give a passage as SOURCE:START-END or as search prints it, SOURCE [START:END), "
+        f"e.g. panda:9434-9990 or 'panda [9434:9990)' (got {spec!r})"
+    )
 
 
 def show_passage(index: Index, source: str, start: int, end: int, context: int = 300) -> PassageInContext:

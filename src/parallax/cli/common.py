@@ -55,23 +55,35 @@ def handles_errors(func: F) -> F:
         except OSError as exc:
             where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
             raise fail(f"{exc.strerror or exc}{where}") from None
-        except KeyboardInterrupt:
-            raise fail("interrupted", 130) from None
+        except KeyboardInterrupt as exc:  # the library may say what the interruption left behind
+            raise fail(str(exc) or "interrupted", 130) from None
 
     return wrapper  # type: ignore[return-value]
 
 
+def _no_progress(done: int, total: int) -> None:
+    return None
+
+
 @contextmanager
 def progress_bar(description: str) -> Iterator[ProgressUpdate]:
-    """A rich progress bar on stderr; yields ``update(done, total)``."""
+    """A rich progress bar on stderr; yields ``update(done, total)``.
+
+    Only on a terminal: elsewhere (a pipe, a log file) rich prints no bar but ends with an empty line,
+    which would start the command's output.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    console = stderr()
+    if not console.is_interactive:
+        yield _no_progress
+        return
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=stderr(),
+        console=console,
         transient=True,
     ) as bar:
         task = bar.add_task(description, total=None)

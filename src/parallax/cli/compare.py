@@ -47,7 +47,9 @@ def compare_cmd(
 
         write_compare_html(result, html)
     if as_json:
-        print(json.dumps(data, ensure_ascii=False))
+        print(json.dumps(data, ensure_ascii=False), flush=True)
+        if html is not None:
+            stderr().print(f"Wrote {html}", markup=False, soft_wrap=True)
         return
     from rich.console import Console
 
@@ -58,5 +60,5 @@ def compare_cmd(
         console.print(part)
     err = stderr()
     if html is not None:
-        err.print(f"Wrote {html}")
+        err.print(f"Wrote {html}", markup=False, soft_wrap=True)
     err.print(f"[dim]compare {result.latency_ms:.0f} ms · model load {comparer.load_ms:.0f} ms[/]")

@@ -58,36 +58,60 @@ def index_cmd(
 
 
 def _report(stats: UpdateStats, dest: Path, verbose: bool) -> None:
-    """The files listed (all with --verbose, else the first skipped ones) and the one-paragraph summary."""
+    """The files listed (all with --verbose, else the first skipped ones, unless skipped as before) and
+    the one-paragraph summary."""
     from rich.markup import escape
 
     err = stderr()
     if verbose:
-        for label, names in (
-            ("added", stats.added),
-            ("updated", stats.updated),
-            ("removed", stats.removed),
-            ("unchanged", stats.unchanged),
-            ("moved", stats.moved),
-        ):
+        for label, names in _changes(stats):
             for name in names:
                 err.print(f"{label:9} {escape(name)}", soft_wrap=True)
-    shown = stats.skipped if verbose else stats.skipped[:5]
+    shown = stats.skipped if verbose else [] if stats.skipped_as_before else stats.skipped[:5]
     for path, reason in shown:
         err.print(f"[yellow]skipped[/]   {escape(path)}: {escape(reason)}", soft_wrap=True)
-    if len(stats.skipped) > len(shown):
+    if len(shown) < len(stats.skipped) and not stats.skipped_as_before:
         err.print(f"[yellow]skipped[/]   … and {len(stats.skipped) - len(shown)} more (--verbose lists them all)")
-    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(stats.skipped_kinds.items(), key=lambda kv: -kv[1]))
     head = f"Indexed {stats.documents} documents as {stats.chunks} chunks ({stats.sentences} sentence vectors)"
     if stats.reason:
         head += f"; {'rebuilt: ' if stats.rebuilt else ''}{stats.reason}"
     elif not stats.written:
         head += "; nothing changed"
     err.print(
-        f"{head}. {len(stats.added)} added, {len(stats.updated)} updated, {len(stats.removed)} removed, "
-        f"{len(stats.unchanged)} unchanged, {f'{len(stats.moved)} moved, ' if stats.moved else ''}"
-        f"{len(stats.skipped)} skipped{f' ({kinds})' if kinds else ''}. "
-        f"Embedded {stats.chunks_embedded} chunks and {stats.sentences_embedded} sentences in "
-        f"{stats.seconds:.1f} s. Index: {dest}",
+        f"{escape(head)}. {_counts(stats)}. Embedded {stats.chunks_embedded} chunks and {stats.sentences_embedded} "
+        f"sentences in {stats.seconds:.1f} s. Index: {escape(str(dest))}",
         soft_wrap=True,
     )
+
+
+def _changes(stats: UpdateStats) -> list[tuple[str, list[str]]]:
+    """Documents by what happened to them; a rebuild re-embeds every one it keeps."""
+    if stats.rebuilt and stats.reason:
+        moved = [m.split(" -> ")[-1] for m in stats.moved]
+        return [
+            ("rebuilt", [*stats.unchanged, *stats.updated, *moved]),
+            ("added", stats.added),
+            ("removed", stats.removed),
+        ]
+    return [
+        ("added", stats.added),
+        ("updated", stats.updated),
+        ("removed", stats.removed),
+        ("unchanged", stats.unchanged),
+        ("moved", stats.moved),
+    ]
+
+
+def _counts(stats: UpdateStats) -> str:
+    """ "3 added, 1 updated, 0 removed, 97 unchanged, 5 skipped (…)", or on a rebuild "101 documents re-embedded, …"."""
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(stats.skipped_kinds.items(), key=lambda kv: -kv[1]))
+    skipped = f"{len(stats.skipped)} skipped{', as before' if stats.skipped_as_before else ''}"
+    skipped += f" ({kinds})" if kinds else ""
+    if stats.rebuilt and stats.reason:
+        parts = [f"{stats.documents} documents re-embedded"]
+        parts += [f"{len(stats.added)} of them new"] if stats.added else []
+        parts += [f"{len(stats.removed)} removed"] if stats.removed else []
+    else:
+        parts = [f"{len(getattr(stats, k))} {k}" for k in ("added", "updated", "removed", "unchanged")]
+        parts += [f"{len(stats.moved)} moved"] if stats.moved else []
+    return ", ".join([*parts, skipped])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,6 +25,23 @@ def info_cmd(index: IndexOpt = None, as_json: Annotated[bool, typer.Option("--js
     _print(info)
 
 
+def chunker_words(chunker: dict[str, Any]) -> str:
+    """Chunker settings as a phrase: "chunks of 254 word pieces, 1 sentence overlap, heading context"."""
+    rest = {
+        k: v for k, v in chunker.items() if k not in ("method", "max_tokens", "overlap_sentences", "heading_context")
+    }
+    parts = [f"chunks of {chunker.get('max_tokens', '?')} word pieces"]
+    overlap = chunker.get("overlap_sentences")
+    if overlap is not None:
+        parts.append(
+            "no sentence overlap" if overlap == 0 else f"{overlap} sentence{'' if overlap == 1 else 's'} overlap"
+        )
+    if "heading_context" in chunker:
+        parts.append("heading context" if chunker["heading_context"] else "no heading context")
+    parts.extend(f"{k.replace('_', ' ')} {v}" for k, v in rest.items())
+    return ", ".join(parts)
+
+
 def _print(info: IndexInfo) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -32,7 +49,7 @@ def _print(info: IndexInfo) -> None:
     console = Console()
     console.print(f"[bold]Index[/] {info.path}")
     console.print(
-        f"model {info.model} (dim {info.dim}, normalised) · chunker {info.chunker} · "
+        f"model {info.model} (dim {info.dim}, normalised) · {chunker_words(info.chunker)} · "
         f"{info.documents} documents, {info.chunks} chunks · "
         f"{info.size_bytes / 1024:.0f} KiB · built {info.created_at}"
     )

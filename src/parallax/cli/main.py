@@ -33,14 +33,20 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-app.command("index")(index_cmd)
-app.command("show")(show_cmd)
-app.command("search")(search_cmd)
-app.command("shell")(shell_cmd)
-app.command("info")(info_cmd)
-app.command("bench")(bench_cmd)
-app.command("compare")(compare_cmd)
-app.command("topics")(topics_cmd)
+# Each command with the one line `parallax --help` gives it, in the order listed: click cuts a longer
+# line with "..." (its help is at most 78 columns wide, however wide the terminal), so each fits in 65.
+COMMANDS = (
+    ("index", index_cmd, "Create or update an index from files and folders."),
+    ("show", show_cmd, "Show a passage of a document, highlighted, in its context."),
+    ("search", search_cmd, "Search an index: the best passages with source and offsets."),
+    ("shell", shell_cmd, "An interactive search prompt that keeps the model loaded."),
+    ("info", info_cmd, "Describe an index: corpus, chunks, model, size and place."),
+    ("bench", bench_cmd, "Score retrieval quality (nDCG@10, recall, MRR, MAP) or compare."),
+    ("compare", compare_cmd, "Put the sources side by side on one topic: who says what."),
+    ("topics", topics_cmd, "Map the corpus: its main topics and which sources cover them."),
+)
+for _name, _command, _short in COMMANDS:
+    app.command(_name, short_help=_short)(_command)
 
 
 def main() -> None:

@@ -15,7 +15,13 @@ if TYPE_CHECKING:
 
 @handles_errors
 def show_cmd(
-    passage: Annotated[str, typer.Argument(help="SOURCE:START-END, as search prints it (source id or file name).")],
+    passage: Annotated[
+        str,
+        typer.Argument(
+            help="SOURCE [START:END) as search prints it (quoted), SOURCE:[START:END) or SOURCE:START-END; "
+            "SOURCE is a source id or file name."
+        ),
+    ],
     context: Annotated[int, typer.Option("--context", "-c", help="Characters of context on each side.")] = 300,
     as_json: Annotated[bool, typer.Option("--json", help="Print the passage as one JSON object.")] = False,
     index: IndexOpt = None,

@@ -38,7 +38,7 @@ def topics_cmd(
     if as_json:
         print(json.dumps(data, ensure_ascii=False), flush=True)
         if html is not None:
-            stderr().print(f"[dim]wrote {html}[/]", soft_wrap=True)
+            stderr().print(f"[dim]Wrote {html}[/]", soft_wrap=True)
         return
     from rich.console import Console
 
@@ -49,5 +49,5 @@ def topics_cmd(
     sys.stdout.flush()
     err = stderr()
     if html is not None:
-        err.print(f"wrote {html}", soft_wrap=True)
+        err.print(f"Wrote {html}", soft_wrap=True)
     err.print(f"[dim]{tm.model} · {tm.index} · {tm.latency_ms:.0f} ms[/]", soft_wrap=True)

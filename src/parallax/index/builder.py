@@ -8,6 +8,7 @@ only new and changed ones are chunked and embedded. When nothing changed, nothin
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,10 +20,10 @@ from parallax.core.errors import InputError
 from parallax.index.assemble import Rows, Vectors, assemble, vectors_for
 from parallax.index.bm25 import BM25Config, BM25Index
 from parallax.index.lock import index_lock
-from parallax.index.manifest import STORE_FILE, DocumentRecord, Manifest, read_manifest
+from parallax.index.manifest import STORE_FILE, DocumentRecord, Manifest, is_index_dir, read_manifest
 from parallax.index.plan import Plan, plan_update
 from parallax.index.reuse import Previous, reusable
-from parallax.index.staging import check_destination, is_index_dir, tidy
+from parallax.index.staging import check_destination, tidy
 from parallax.index.store import open_for_extractions, stored_document
 from parallax.index.writer import Contents, write_index
 
@@ -69,6 +70,7 @@ class UpdateStats(BuildStats):
     skipped_kinds: dict[str, int] = field(default_factory=dict)  # e.g. {"unsupported": 2, "empty": 1}
     chunks_embedded: int = 0
     sentences_embedded: int = 0
+    skipped_as_before: bool = False  # the same files were left out by the build before, for the same reasons
     rebuilt: bool = True  # every document chunked and embedded afresh
     reason: str = ""  # why, when an index was there before
     written: bool = True  # False: nothing changed, the index on disk was left as it was
@@ -146,6 +148,7 @@ def _previous(
         records=tuple(old.documents) if old else (),
         config=config or ChunkerConfig(),
         reason="--rebuild" if is_index_dir(dest) else "",
+        skipped=old.recorded_skipped() if old else None,
     )
 
 
@@ -174,10 +177,19 @@ def _update(
     rows = assemble(docs, plan, reuse, config, embedder, options.sentence_vectors)
     vectors = vectors_for(rows, embedder, old, options.batch_size, progress)
     manifest = _manifest(embedder, config, docs, rows, inputs, options.sentence_weight)
+    skipped = _skipped(corpus)
+    manifest.extras["skipped"] = [list(pair) for pair in sorted(skipped)]
     written = not (old is not None and _nothing_new(rows, manifest, old.manifest, options.bm25))
     if written:
         _write(dest, docs, rows, vectors, manifest, options.bm25)
-    return _stats(corpus, rows, plan, vectors, t0, rebuilt=old is None, reason=reason, written=written)
+    stats = _stats(corpus, rows, plan, vectors, t0, rebuilt=old is None, reason=reason, written=written)
+    stats.skipped_as_before = bool(skipped) and previous.skipped == skipped
+    return stats
+
+
+def _skipped(corpus: Corpus) -> frozenset[tuple[str, str]]:
+    """The files a corpus left out, by absolute path (the same file, whatever folder a run starts in)."""
+    return frozenset((os.path.abspath(s.path), s.reason) for s in corpus.skipped)
 
 
 def _manifest(
@@ -223,7 +235,7 @@ def _nothing_new(rows: Rows, manifest: Manifest, old: Manifest, bm25: BM25Config
         return False
     if any(old_bm25.get(k) != v for k, v in asdict(bm25 or BM25Config()).items()):
         return False
-    return replace(manifest, extras={"bm25": old_bm25}).same_content(old)
+    return replace(manifest, extras={**manifest.extras, "bm25": old_bm25}).same_content(old)
 
 
 def _write(
@@ -238,7 +250,9 @@ def _write(
         sentence_vectors=vectors.sentences if rows.sentences else None,
         members=rows.members,
     )
-    write_index(dest, contents, replace(manifest, extras={"bm25": index.config.to_dict()}), [index.save])
+    write_index(
+        dest, contents, replace(manifest, extras={**manifest.extras, "bm25": index.config.to_dict()}), [index.save]
+    )
 
 
 def _stats(

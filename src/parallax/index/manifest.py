@@ -28,6 +28,20 @@ def rebuild_hint(path: Path) -> str:
     return f"parallax index PATH... --index {path} --rebuild"
 
 
+def is_index_dir(path: Path) -> bool:
+    """Whether ``path`` holds an index, whole or damaged (a manifest, vectors or a chunk store)."""
+    return any((path / name).is_file() for name in (MANIFEST_FILE, FAISS_FILE, STORE_FILE))
+
+
+def documents_not_index(folder: Path) -> str:
+    """What to say when ``--index`` names a folder of documents: what it is and what to run instead."""
+    return (
+        f"{folder} holds documents, not a Parallax index; to index them, run: parallax index {folder} "
+        f"(it builds the named index {folder.name!r}: search it with --index {folder.name}), "
+        f"or: parallax index {folder} --index NEW_FOLDER"
+    )
+
+
 @dataclass(frozen=True)
 class DocumentRecord:
     source: str
@@ -98,6 +112,14 @@ class Manifest:
                 return doc
         raise KeyError(source)
 
+    def recorded_skipped(self) -> frozenset[tuple[str, str]] | None:
+        """The files the build that wrote this index left out, as ``(absolute path, reason)`` pairs
+        (``extras["skipped"]``); None for an index written before they were recorded."""
+        found = self.extras.get("skipped")
+        if not isinstance(found, list):
+            return None
+        return frozenset((str(x[0]), str(x[1])) for x in found if isinstance(x, list | tuple) and len(x) == 2)
+
     def same_content(self, other: Manifest) -> bool:
         """Whether two manifests describe the same index, ignoring when and by which version it was
         written and the recorded file sizes."""
@@ -117,6 +139,8 @@ def load_manifest(folder: Path) -> Manifest:
     and ``CorruptIndexError`` when the manifest is missing from a non-empty folder or cannot be read."""
     where = folder / MANIFEST_FILE
     if not where.is_file():
+        if folder.is_dir() and any(folder.iterdir()) and not is_index_dir(folder):
+            raise IndexNotFoundError(documents_not_index(folder))
         if folder.is_dir() and any(folder.iterdir()):
             raise CorruptIndexError(f"{folder} has no {MANIFEST_FILE}; rebuild with: {rebuild_hint(folder)}")
         raise IndexNotFoundError(f"no index at {folder}; create one with: {rebuild_hint(folder)}")

@@ -32,6 +32,8 @@ from parallax.index.store import ReusableRows, Store
 from parallax.text.pages import page_at
 from parallax.text.query import normalise
 
+_LIST_ALL_SOURCES = 12  # an index with more sources names only the closest ones to a wrong --source
+
 
 @dataclass(frozen=True)
 class StoredChunk:
@@ -197,10 +199,24 @@ class Index:
         for wanted in ids:
             match = [d.source for d in self.manifest.documents if wanted in (d.source, d.short_id, Path(d.source).stem)]
             if not match:
-                known = ", ".join(sorted(d.short_id for d in self.manifest.documents))
-                raise InputError(f"no source {wanted!r} in {self.path}; known sources: {known}")
+                raise InputError(self._unknown_source(wanted))
             out.extend(match)
         return out
+
+    def _unknown_source(self, wanted: str) -> str:
+        """No source ``wanted``: every id of a small index, else the closest few and where to see them all."""
+        import difflib
+
+        docs = self.manifest.documents
+        ids = sorted(d.short_id for d in docs)
+        if len(ids) <= _LIST_ALL_SOURCES:
+            return f"no source {wanted!r} in {self.path}; known sources: {', '.join(ids)}"
+        names = {name: d.short_id for d in docs for name in (d.short_id, d.source, Path(d.source).stem)}
+        close = difflib.get_close_matches(wanted, list(names), n=10, cutoff=0.6)
+        suggested = list(dict.fromkeys(names[name] for name in close))[:5]
+        guess = f"; did you mean: {', '.join(suggested)}? " if suggested else "; "
+        lists = f"`parallax info --index {self.path}` lists them"
+        return f"no source {wanted!r} in {self.path} ({len(ids)} sources){guess}{lists}"
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())

@@ -30,7 +30,8 @@ class Previous:
     ``index``: the loaded old index when its stored rows and vectors can be reused, else None.
     ``records``: the old index's documents, to report what changed. ``config``: the chunker to use.
     ``reason``: why everything is chunked and embedded afresh, when an index was there. ``stale``:
-    formats whose documents must be re-chunked even though the index is reused.
+    formats whose documents must be re-chunked even though the index is reused. ``skipped``: the files
+    the build that wrote it left out (None: not known, or no index).
     """
 
     index: Index | None
@@ -38,6 +39,7 @@ class Previous:
     config: ChunkerConfig
     reason: str = ""
     stale: frozenset[str] = frozenset()
+    skipped: frozenset[tuple[str, str]] | None = None
 
 
 def _mismatch(dest: Path, what: str) -> IndexMismatchError:
@@ -110,6 +112,6 @@ def reusable(dest: Path, embedder: Embedder, config: ChunkerConfig | None, sente
     reason = _why_not(m, config, sentence_vectors)
     if reason:
         previous.close()
-        return Previous(None, tuple(m.documents), config, reason)
+        return Previous(None, tuple(m.documents), config, reason, skipped=m.recorded_skipped())
     stale = _stale_formats(m.chunker, config) or frozenset()
-    return Previous(previous, tuple(m.documents), config, "", stale)
+    return Previous(previous, tuple(m.documents), config, "", stale, m.recorded_skipped())

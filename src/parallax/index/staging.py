@@ -3,7 +3,7 @@
 A build writes a temporary sibling ``.<name>.tmp-<pid>-<rand>``, flushes it to disk and swaps it in
 with two renames: ``dest -> .<name>.old-<rand>``, ``tmp -> dest``, then removes the old folder. A
 build killed between the renames leaves no ``dest``: ``recover`` puts the old folder back (a reader
-does this too). Every function here but ``check_destination`` and ``is_index_dir`` must be called
+does this too). Every function here but ``check_destination`` must be called
 with the index lock held (``parallax.index.lock``); none of them takes it.
 """
 
@@ -18,11 +18,7 @@ from pathlib import Path
 
 from parallax.core.errors import InputError
 from parallax.core.files import fsync_path
-from parallax.index.manifest import FAISS_FILE, MANIFEST_FILE
-
-
-def is_index_dir(path: Path) -> bool:
-    return (path / MANIFEST_FILE).is_file() or (path / FAISS_FILE).is_file()
+from parallax.index.manifest import is_index_dir
 
 
 def check_destination(dest: Path) -> None:
@@ -30,7 +26,10 @@ def check_destination(dest: Path) -> None:
     if dest.exists() and not dest.is_dir():
         raise InputError(f"{dest} exists and is not a folder; choose another --index")
     if dest.is_dir() and any(dest.iterdir()) and not is_index_dir(dest):
-        raise InputError(f"{dest} is a non-empty folder that is not a Parallax index; choose another --index")
+        raise InputError(
+            f"{dest} holds files, not a Parallax index, so no index is written there; give --index a new or "
+            "empty folder (--index NEW_FOLDER), or leave --index out for a named index in the Parallax home"
+        )
 
 
 def has_backup(dest: Path) -> bool:

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from parallax.analyze.comparison import Comparison, SourceView
 from parallax.render.rich_text import highlighted, snippet
+from parallax.render.wording import AGREEMENT, coverage_summary
 
 BADGE = {"covers": "bold white on green", "mentions": "bold black on yellow", "silent": "bold white on grey42"}
 
@@ -49,9 +50,7 @@ def _source_panel(view: SourceView, terms: list[str]) -> Panel:
 
 
 def _agreement_table(cmp: Comparison, short: dict[str, str]) -> Table:
-    table = Table(
-        title="Agreement: mean best-match cosine of topic sentences (0: a silent source)", title_justify="left"
-    )
+    table = Table(title=f"Agreement: {AGREEMENT}", title_justify="left")
     table.add_column("")
     names = cmp.agreement_sources
     for name in names:
@@ -121,11 +120,10 @@ def _unique_angles(cmp: Comparison, short: dict[str, str], terms: list[str]) -> 
 def comparison_renderables(cmp: Comparison) -> Iterator[RenderableType]:
     short = {v.source: v.short_id for v in cmp.sources}
     terms = cmp.topic_terms
-    counts = {c: sum(v.coverage == c for v in cmp.sources) for c in ("covers", "mentions", "silent")}
     yield Text.assemble(
         ("Topic: ", "bold"),
         (cmp.topic, "bold yellow"),
-        (f"  ·  {counts['covers']} cover, {counts['mentions']} mention, {counts['silent']} silent", "dim"),
+        (f"  ·  {len(cmp.sources)} sources: {coverage_summary(v.coverage for v in cmp.sources)}", "dim"),
     )
     order = sorted(cmp.sources, key=lambda v: -v.score)
     for view in order:

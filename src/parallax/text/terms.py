@@ -157,9 +157,16 @@ def query_terms(query: str) -> list[str]:
     return seen
 
 
+def _term_regex(term: str) -> str:
+    """A term with either apostrophe for one; a possessive ('s or ’s) optional: "japan's" finds Japan, Japan’s."""
+    base = term[:-2] if len(term) > 3 and term[-2] in "'’" and term[-1] in "sS" else term
+    escaped = "['’]".join(re.escape(part) for part in re.split("['’]", base))
+    return escaped + ("(?:['’]s)?" if base != term else "")
+
+
 def terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
-    """Match each term as a word prefix, so 'summit' lights up 'summits'."""
-    alts = sorted({re.escape(t) for t in terms if t}, key=len, reverse=True)
+    """Match each term as a word prefix, so 'summit' lights up 'summits' (and "japan's" Japan and Japan’s)."""
+    alts = [_term_regex(t) for t in sorted({t for t in terms if t}, key=lambda t: (-len(t), t))]
     if not alts:
         return None
     return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")\w*", re.IGNORECASE)

@@ -11,6 +11,7 @@ from parallax.analyze.facts import Facts
 from parallax.analyze.passage import Passage
 from parallax.core.files import atomic_write
 from parallax.render.html.page import as_shown, chips, empty_section, esc, highlight, legend, matrix_table, page
+from parallax.render.wording import AGREEMENT, coverage_summary
 from parallax.text.boilerplate import is_boilerplate
 from parallax.text.markup import to_plain
 from parallax.text.terms import excerpt
@@ -77,7 +78,7 @@ def _agreement_section(cmp: Comparison, names: dict[str, str]) -> str:
         return empty_section("agreement", "Agreement", "Fewer than two sources speak to this topic.")
     return (
         '<section id="agreement"><h2>Agreement</h2>'
-        '<p class="lead">How close what two sources say about the topic is (cosine of their passages, 0–1).</p>'
+        f'<p class="lead">{esc(AGREEMENT[0].upper() + AGREEMENT[1:])}.</p>'
         + matrix_table(srcs, srcs, matrix, lambda v: f"{v:.2f}", True)
         + legend("0", "1")
         + "</section>"
@@ -171,8 +172,7 @@ def _unique_section(cmp: Comparison, names: dict[str, str], terms: Sequence[str]
 def _header(cmp: Comparison) -> str:
     terms = cmp.topic_terms
     latency = f" · latency <b>{round(cmp.latency_ms, 3):.0f} ms</b>"
-    counts = {c: sum(1 for s in cmp.sources if s.coverage == c) for c in COVERAGES}
-    summary = ", ".join(f"{n} {c}" for c, n in counts.items() if n)
+    summary = coverage_summary(s.coverage for s in cmp.sources)
     term_chips = f'<ul class="chips">{chips(terms, "term")}</ul>' if terms else ""
     return (
         '<header class="page"><p class="kicker">Parallax · compare</p>'
