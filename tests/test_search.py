@@ -181,3 +181,11 @@ def test_json_carries_the_highlight_only_when_there_is_one(searcher: Searcher, t
     plain = Searcher(Index.load(tmp_path / "flat"), embedder).search("green tea", k=3)
     assert plain.hits and all(h.highlight is None for h in plain.hits)
     assert all("highlight" not in r for r in plain.to_dict()["results"])
+
+
+def test_bm25_highlight_falls_back_to_a_short_sentence_holding_the_term(searcher: Searcher) -> None:
+    """Only the heading holds "rockets" (the other sentences say "rocket"): it is the highlight."""
+    hit = searcher.search("rockets", k=1, mode="bm25").hits[0]
+    assert hit.source == "rockets.md" and hit.highlight is not None
+    start, end = hit.highlight
+    assert searcher.index.document_text("rockets.md")[start:end].lstrip("# ") == "Rockets"

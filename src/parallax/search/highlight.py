@@ -3,9 +3,10 @@
 With the query's vector (dense and hybrid modes), the hit's sentence with the highest cosine to it: a
 few dot products per hit, on the sentence vectors the index already holds. In bm25 mode, with no query
 vector, the hit's sentence holding the most distinct query terms (the first such; none when no sentence
-holds one). An index without sentence vectors gives no highlight, and its excerpts start at the first
-query term as before. Sentences under ``MIN_WORDS`` words (headings, captions, credits) make no point
-of their own and are passed over when the hit has a longer one, as ``compare`` does.
+holds one). Sentences under ``MIN_WORDS`` words (headings, captions, credits) make no point of their
+own and are passed over when the hit has a longer one (that holds a query term, in bm25 mode), as
+``compare`` does. An index without sentence vectors gives no highlight, and its excerpts start at the
+first query term as before.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def highlights(index: Index, chunks: Sequence[StoredChunk], q: np.ndarray | None
         return [_by_vector(m, sentences, q) for m in candidates]
     terms = query_terms(query)
     pattern = terms_pattern(terms)
-    return [_by_terms(c, m, terms, pattern) for c, m in zip(chunks, candidates)]
+    return [
+        _by_terms(c, m, terms, pattern) or _by_terms(c, members[c.id], terms, pattern)
+        for c, m in zip(chunks, candidates)
+    ]
 
 
 def _candidates(chunk: StoredChunk, members: Members) -> Members:
