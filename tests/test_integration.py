@@ -80,21 +80,25 @@ def test_vilnius_query_json_end_to_end(seeds_index: Path, monkeypatch: pytest.Mo
     assert data["latency_ms"]["embed"] < 1000  # model load is not counted as query latency
 
 
-# The issue-12 queries and the sentence of the seeds that answers each (the excerpt must show it).
+# The issue-12 queries, the sentence of the seeds that answers each (the excerpt must show it), and
+# whether the top hit holds it (for the Keating query, the hit that holds it is the one checked).
 ANSWERS = [
     (
+        True,
         ["Vilnius summit agenda"],
         "003_192fbbb1ad7936c7.txt",
         "And there are several big-ticket items on the agenda at the upcoming summit in Vilnius, Lithuania, "
         "which begins on Tuesday.",
     ),
     (
+        False,
         ["What did Australia's former prime minister say about NATO?"],
         "003_192fbbb1ad7936c7.txt",
         "Former Australian Prime Minister Paul Keating called Stoltenberg a “supreme fool” for boosting the "
         "bloc’s ties with the region.",
     ),
     (
+        True,
         ["increasing military budget of Japan", "--source", "bipss"],
         "000_860f4563b2473f64.txt",
         "They claimed that the increasing military budget of Japan, along with the extending cooperation with "
@@ -103,9 +107,9 @@ ANSWERS = [
 ]
 
 
-@pytest.mark.parametrize(("args", "source", "sentence"), ANSWERS)
+@pytest.mark.parametrize(("top", "args", "source", "sentence"), ANSWERS)
 def test_the_excerpt_shows_the_answering_sentence(
-    seeds_index: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], source: str, sentence: str
+    seeds_index: Path, monkeypatch: pytest.MonkeyPatch, top: bool, args: list[str], source: str, sentence: str
 ) -> None:
     """The first hit holding the answer prints it (the issue's first, Keating and bipss queries)."""
     monkeypatch.setenv("PARALLAX_MODEL", MINILM_ID)
@@ -114,8 +118,7 @@ def test_the_excerpt_shows_the_answering_sentence(
     found = invoke(["search", *args, "-k", "5", "--json", "--index", str(seeds_index)])
     results = json.loads(found.output.strip().splitlines()[-1])["results"]
     rank = next(r["rank"] for r in results if r["source"] == source and r["start"] <= at < r["end"])
-    if args[0] != ANSWERS[1][0][0]:
-        assert rank == 1  # the issue's first and bipss queries: the top hit holds the answer
+    assert rank == 1 or not top
     shown = invoke(["search", *args, "-k", "5", "--index", str(seeds_index)])
     block = shown.stdout.split("\n\n")[rank - 1]
     excerpt = " ".join(line.strip() for line in block.splitlines()[1:])
