@@ -78,3 +78,48 @@ def test_vilnius_query_json_end_to_end(seeds_index: Path, monkeypatch: pytest.Mo
     for r in data["results"]:
         assert r["text"] == (seeds_dir() / r["source"]).read_text(encoding="utf-8")[r["start"] : r["end"]]
     assert data["latency_ms"]["embed"] < 1000  # model load is not counted as query latency
+
+
+# The issue-12 queries, the sentence of the seeds that answers each (the excerpt must show it), and
+# whether the top hit holds it (for the Keating query, the hit that holds it is the one checked).
+ANSWERS = [
+    (
+        True,
+        ["Vilnius summit agenda"],
+        "003_192fbbb1ad7936c7.txt",
+        "And there are several big-ticket items on the agenda at the upcoming summit in Vilnius, Lithuania, "
+        "which begins on Tuesday.",
+    ),
+    (
+        False,
+        ["What did Australia's former prime minister say about NATO?"],
+        "003_192fbbb1ad7936c7.txt",
+        "Former Australian Prime Minister Paul Keating called Stoltenberg a “supreme fool” for boosting the "
+        "bloc’s ties with the region.",
+    ),
+    (
+        True,
+        ["increasing military budget of Japan", "--source", "bipss"],
+        "000_860f4563b2473f64.txt",
+        "They claimed that the increasing military budget of Japan, along with the extending cooperation with "
+        "a military organization such as NATO, would lead this region to instability.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("top", "args", "source", "sentence"), ANSWERS)
+def test_the_excerpt_shows_the_answering_sentence(
+    seeds_index: Path, monkeypatch: pytest.MonkeyPatch, top: bool, args: list[str], source: str, sentence: str
+) -> None:
+    """The first hit holding the answer prints it (the issue's first, Keating and bipss queries)."""
+    monkeypatch.setenv("PARALLAX_MODEL", MINILM_ID)
+    monkeypatch.setenv("COLUMNS", "100")
+    at = (seeds_dir() / source).read_text(encoding="utf-8").index(sentence)
+    found = invoke(["search", *args, "-k", "5", "--json", "--index", str(seeds_index)])
+    results = json.loads(found.output.strip().splitlines()[-1])["results"]
+    rank = next(r["rank"] for r in results if r["source"] == source and r["start"] <= at < r["end"])
+    assert rank == 1 or not top
+    shown = invoke(["search", *args, "-k", "5", "--index", str(seeds_index)])
+    block = shown.stdout.split("\n\n")[rank - 1]
+    excerpt = " ".join(line.strip() for line in block.splitlines()[1:])
+    assert sentence in excerpt, excerpt

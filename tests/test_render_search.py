@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 
 import pytest
 
-from parallax.render.search import Style, format_hits, wants_color
+from parallax.render.search import Style, format_hits, summary_line, wants_color
 from parallax.search.searcher import Hit
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -65,3 +66,24 @@ def test_colour_decision(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR")
     monkeypatch.setenv("FORCE_COLOR", "1")
     assert wants_color(io.StringIO())
+
+
+def test_excerpt_is_centred_on_the_highlighted_sentence() -> None:
+    filler = "Background about other things entirely, repeated to fill the passage. " * 8
+    answer = "The answer sentence says the budget doubled by 2027."
+    text = "Budget talk starts here. " + filler + answer + " " + filler
+    start = 120 + text.index(answer)
+    found = Hit(1, 0.9, 3, "doc.txt", "Doc", 120, 120 + len(text), text, text, highlight=(start, start + len(answer)))
+    out = format_hits("budget", [found], {}, Style(False), 100)
+    assert "Budget talk starts here" in format_hits("budget", [replace(found, highlight=None)], {}, Style(False), 100)
+    body = " ".join(line.strip() for line in out.splitlines()[1:])
+    assert answer in body
+    assert body.startswith("… The answer sentence")
+
+
+def test_summary_line_grammar() -> None:
+    from parallax.search.searcher import Latency, SearchResult
+
+    one = SearchResult("q", 5, [hit()], Latency(1.0, 1.0, 2.0))
+    assert summary_line(one).startswith("1 result · hybrid")
+    assert summary_line(replace(one, hits=[hit(1), hit(2)])).startswith("2 results · ")

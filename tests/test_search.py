@@ -124,3 +124,68 @@ def test_search_one_of_two_same_named_files(tmp_path: Path) -> None:
     hits = searcher.search("tea harvests", k=5, sources=["2023/summary"]).hits
     assert [h.source for h in hits] == ["2023/summary.txt"]
     assert hits[0].text == "Tea harvests fell in 2023 after a drought."
+
+
+def _member_spans(index: Index, chunk_id: int) -> list[tuple[int, int]]:
+    indptr, ids = index.chunk_members()
+    spans = index.sentence_spans()
+    return [spans[int(i)][1:] for i in ids[indptr[chunk_id] : indptr[chunk_id + 1]]]
+
+
+@pytest.mark.parametrize("mode", ["dense", "hybrid"])
+def test_highlight_is_the_member_sentence_closest_to_the_query(searcher: Searcher, mode: str) -> None:
+    """Closest by cosine among the hit's sentences of six words or more (all of them when none is that long)."""
+    import numpy as np
+
+    index = searcher.index
+    query = "black tea oxidised leaves"
+    q = FakeEmbedder(dim=64).embed([query])[0]
+    sentences = index.sentence_matrix()
+    assert sentences is not None
+    indptr, ids = index.chunk_members()
+    for hit in searcher.search(query, k=len(index), mode=mode).hits:
+        assert hit.highlight is not None
+        start, end = hit.highlight
+        members = ids[indptr[hit.chunk_id] : indptr[hit.chunk_id + 1]]
+        text = index.document_text(hit.source)
+        spans = index.sentence_spans()
+        long = [int(i) for i in members if len(text[spans[i][1] : spans[i][2]].split()) >= 6]
+        members = np.asarray(long) if long else members
+        best = int(members[int(np.argmax(sentences[members] @ q))])
+        assert (start, end) == index.sentence_spans()[best][1:]
+        assert hit.start <= start < end <= hit.end
+        assert index.document_text(hit.source)[start:end] == hit.text[start - hit.start : end - hit.start]
+
+
+def test_bm25_highlight_is_the_member_sentence_with_most_query_terms(searcher: Searcher) -> None:
+    hits = searcher.search("purr content", k=1, mode="bm25").hits
+    assert hits[0].source == "cats.txt" and hits[0].highlight in _member_spans(searcher.index, hits[0].chunk_id)
+    start, end = hits[0].highlight
+    assert searcher.index.document_text("cats.txt")[start:end] == "Domestic cats purr when they are content."
+
+
+def test_json_carries_the_highlight_only_when_there_is_one(searcher: Searcher, tmp_path: Path) -> None:
+    from parallax.index.builder import BuildOptions, build_index
+    from parallax.ingest.load import load_corpus
+
+    result = searcher.search("green tea leaves", k=3)
+    for hit, r in zip(result.hits, result.to_dict()["results"], strict=True):
+        start, end = r["highlight"]
+        assert (start, end) in _member_spans(searcher.index, hit.chunk_id)
+        assert searcher.index.document_text(r["source"])[start:end] == r["text"][start - r["start"] : end - r["start"]]
+    folder = tmp_path / "flat-docs"
+    folder.mkdir()
+    (folder / "tea.txt").write_text("Green tea is made from leaves. Black tea is oxidised.", encoding="utf-8")
+    embedder = FakeEmbedder(dim=64)
+    build_index(load_corpus([folder]), embedder, tmp_path / "flat", options=BuildOptions(sentence_vectors=False))
+    plain = Searcher(Index.load(tmp_path / "flat"), embedder).search("green tea", k=3)
+    assert plain.hits and all(h.highlight is None for h in plain.hits)
+    assert all("highlight" not in r for r in plain.to_dict()["results"])
+
+
+def test_bm25_highlight_falls_back_to_a_short_sentence_holding_the_term(searcher: Searcher) -> None:
+    """Only the heading holds "rockets" (the other sentences say "rocket"): it is the highlight."""
+    hit = searcher.search("rockets", k=1, mode="bm25").hits[0]
+    assert hit.source == "rockets.md" and hit.highlight is not None
+    start, end = hit.highlight
+    assert searcher.index.document_text("rockets.md")[start:end].lstrip("# ") == "Rockets"

@@ -2,7 +2,8 @@
 
 Lines are queries; lines starting with ``:`` change settings (``:k 5``, ``:mode bm25``,
 ``:source panda``, ``:source all``, ``:json``, ``:help``, ``:quit``). History is kept in the
-Parallax home between sessions.
+Parallax home between sessions. Ctrl-C clears the line being typed (or cancels the query running);
+Ctrl-D quits.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from parallax.cli.common import IndexOpt, handles_errors, open_index_with_progress
@@ -59,31 +61,66 @@ class ShellState:
     as_json: bool = False
 
 
-def _command(line: str, state: ShellState, searcher: Searcher) -> str | None:
-    """Apply a ``:`` command; return a message, or None to quit."""
+K_HINT = "k must be a whole number of at least 1, e.g. :k 5"
+
+
+def _set_k(arg: str, state: ShellState, searcher: Searcher) -> str:
+    if not (arg.isdigit() and int(arg) > 0):
+        return K_HINT
+    state.k = int(arg)
+    return f"k = {state.k}"
+
+
+def _set_mode(arg: str, state: ShellState, searcher: Searcher) -> str:
     from parallax.search.searcher import MODES
 
+    choices = f"one of {', '.join(MODES)}, e.g. :mode bm25"
+    if not arg:
+        return f"give a mode: {choices}"
+    if arg not in MODES:
+        return f"unknown mode {arg!r}; choose {choices}"
+    state.mode = arg
+    return f"mode = {arg}"
+
+
+def _add_source(arg: str, state: ShellState, searcher: Searcher) -> str:
+    if not arg:
+        docs = searcher.index.manifest.documents
+        example = f"e.g. :source {docs[0].short_id}, " if docs else ""
+        return f"give a source id or file name, {example}or :source all for every source"
+    if arg == "all":
+        state.sources = []
+    else:
+        searcher.index.resolve_sources([arg])  # raises with the known ids if unknown
+        state.sources.append(arg)
+    return f"sources = {', '.join(state.sources) or 'all'}"
+
+
+def _toggle_json(arg: str, state: ShellState, searcher: Searcher) -> str:
+    state.as_json = not state.as_json
+    return f"json = {'on' if state.as_json else 'off'}"
+
+
+COMMANDS: Mapping[str, Callable[[str, ShellState, Searcher], str]] = MappingProxyType(
+    {
+        "k": _set_k,
+        "mode": _set_mode,
+        "source": _add_source,
+        "json": _toggle_json,
+        "help": lambda arg, state, searcher: HELP,
+    }
+)
+
+
+def _command(line: str, state: ShellState, searcher: Searcher) -> str | None:
+    """Apply a ``:`` command; return a message, or None to quit."""
     name, _, arg = line[1:].strip().partition(" ")
-    arg = arg.strip()
     if name in ("q", "quit", "exit"):
         return None
-    if name == "k" and arg.isdigit() and int(arg) > 0:
-        state.k = int(arg)
-        return f"k = {state.k}"
-    if name == "mode" and arg in MODES:
-        state.mode = arg
-        return f"mode = {arg}"
-    if name == "source" and arg:
-        if arg == "all":
-            state.sources = []
-        else:
-            searcher.index.resolve_sources([arg])  # raises with the known ids if unknown
-            state.sources.append(arg)
-        return f"sources = {', '.join(state.sources) or 'all'}"
-    if name == "json":
-        state.as_json = not state.as_json
-        return f"json = {'on' if state.as_json else 'off'}"
-    return HELP
+    action = COMMANDS.get(name or "help")
+    if action is None:
+        return f"unknown command :{name} (try :help)"
+    return action(arg.strip(), state, searcher)
 
 
 def run_shell(
@@ -115,6 +152,9 @@ def run_shell(
         except ParallaxError as exc:
             say(f"Error: {exc}")
             continue
+        except KeyboardInterrupt:  # Ctrl-C while a query runs cancels that query, not the shell
+            say("query cancelled")
+            continue
         count += 1
         if state.as_json:
             say(json.dumps(result.to_dict(), ensure_ascii=False))
@@ -123,8 +163,9 @@ def run_shell(
     return count
 
 
-def prompt_lines(prompt: str = "parallax> ") -> Iterable[str]:
-    """Read lines with readline editing and a history file; stops at end of input."""
+def prompt_lines(prompt: str = "parallax> ", read: Callable[[str], str] = input) -> Iterable[str]:
+    """Read lines with readline editing and a history file: Ctrl-C drops the line being typed and
+    prompts again, as every REPL does; end of input (Ctrl-D) stops."""
     from parallax.core.settings import home
 
     history = home() / "shell_history"
@@ -140,8 +181,11 @@ def prompt_lines(prompt: str = "parallax> ") -> Iterable[str]:
     try:
         while True:
             try:
-                yield input(prompt)
+                yield read(prompt)
+            except KeyboardInterrupt:
+                print(flush=True)  # readline has dropped the line; the next prompt goes on a line of its own
             except EOFError:
+                print(flush=True)
                 return
     finally:
         if readline is not None:

@@ -142,6 +142,14 @@ class Index:
         """``(source, start, end)`` of every stored sentence, in sentence-id order (rows of ``sentence_matrix``)."""
         return self._store.sentence_spans()
 
+    def member_spans(self, chunk_ids: Sequence[int]) -> dict[int, list[tuple[int, int, int]]]:
+        """Per chunk of ``chunk_ids``: ``(sentence_id, start, end)`` of each sentence it holds, in order."""
+        out: dict[int, list[tuple[int, int, int]]] = {int(c): [] for c in chunk_ids}
+        if chunk_ids:
+            for cid, sid, start, end in self._store.member_spans(chunk_ids):
+                out[cid].append((sid, start, end))
+        return out
+
     def normalised_texts(self) -> list[str]:
         """Every chunk's clean text in the phrase-matching form, in id order."""
         if self._normalised is None:

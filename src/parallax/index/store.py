@@ -118,6 +118,16 @@ class Store:
         ).fetchall()
         return [(str(src), int(a), int(b)) for src, a, b in rows]
 
+    def member_spans(self, chunk_ids: Sequence[int]) -> list[tuple[int, int, int, int]]:
+        """``(chunk_id, sentence_id, start, end)`` of the sentences of ``chunk_ids``, in sentence order per chunk."""
+        marks = ",".join("?" * len(chunk_ids))
+        rows = self._conn.execute(
+            f'SELECT cs.chunk_id, s.id, s.start, s."end" FROM chunk_sentences cs JOIN sentences s '
+            f"ON s.id = cs.sentence_id WHERE cs.chunk_id IN ({marks}) ORDER BY cs.chunk_id, s.id",
+            [int(i) for i in chunk_ids],
+        )
+        return [(int(c), int(i), int(a), int(b)) for c, i, a, b in rows.fetchall()]
+
     def member_pairs(self) -> np.ndarray:
         """``(chunk_id, sentence_id)`` rows, sorted, as an ``(n, 2)`` int64 array."""
         rows = self._conn.execute("SELECT chunk_id, sentence_id FROM chunk_sentences ORDER BY chunk_id, sentence_id")

@@ -1,7 +1,8 @@
 """Search results as terminal text: one block per hit, query terms highlighted, no table library.
 
-Each hit is a header line (rank, score, source, title, offsets, page, how it was found) and the
-passage around its first query term, wrapped to the terminal and indented:
+Each hit is a header line (rank, score, source, title, offsets, page, how it was found) and an
+excerpt of its passage, wrapped to the terminal and indented. The excerpt starts at the hit's best
+sentence (``Hit.highlight``), or a little before its first query term when it has none:
 
      1  0.846  nikkei · Japan scraps plan for NATO office · [1204:2410) · dense + bm25
         … Macron said NATO should not expand into the Indo-Pacific, and France blocked …
@@ -60,8 +61,9 @@ def terminal_width() -> int:
 def summary_line(result: SearchResult) -> str:
     """How many results, in which mode, and how long the query took."""
     lat = result.latency
+    n = len(result.hits)
     return (
-        f"{len(result.hits)} results · {result.mode} · latency {lat.total_ms:.1f} ms "
+        f"{n} result{'' if n == 1 else 's'} · {result.mode} · latency {lat.total_ms:.1f} ms "
         f"(embed {lat.embed_ms:.1f} ms, search {lat.search_ms:.1f} ms)"
     )
 
@@ -83,12 +85,23 @@ def format_hit(
         f"{hit.rank:>3}  {style(f'{hit.score:.3f}', 'bold')}  {style(short_id, 'bold', 'cyan')}"
         f" · {title} · {style(where, 'dim')}" + (f" · {style(via, 'dim', 'italic')}" if via else "")
     )
-    passage = excerpt(to_plain(hit.clean_text or hit.text), terms)
+    plain = to_plain(hit.clean_text or hit.text)
+    passage = excerpt(plain, terms, at=_focus(hit, plain))
     lines = textwrap.wrap(passage, width=max(20, width - INDENT), break_on_hyphens=False) or [""]
     pattern = terms_pattern(terms) if style.color else None
     if pattern is not None:
         lines = [pattern.sub(lambda m: style(m.group(0), "bold", "yellow"), line) for line in lines]
     return "\n".join([header, *(" " * INDENT + line for line in lines)])
+
+
+def _focus(hit: Hit, plain: str) -> int | None:
+    """Where the hit's best sentence starts in ``plain`` (its clean text), or None when it has none."""
+    if hit.highlight is None:
+        return None
+    start, end = hit.highlight[0] - hit.start, hit.highlight[1] - hit.start
+    sentence = to_plain(hit.text[start:end])
+    found = plain.find(sentence) if sentence else -1
+    return found if found >= 0 else min(len(plain), len(to_plain(hit.text[:start])))
 
 
 def format_hits(

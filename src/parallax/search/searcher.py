@@ -17,6 +17,7 @@ from parallax.core.errors import InputError
 from parallax.embed.registry import Embedder
 from parallax.index.reader import Index
 from parallax.search.fusion import FusionConfig, fuse
+from parallax.search.highlight import Span, highlights
 from parallax.text.query import contains_all, parse_query
 
 MODES = ("dense", "bm25", "hybrid")
@@ -37,6 +38,7 @@ class Hit:
     clean_text: str = ""
     found_by: tuple[str, ...] = ("dense",)
     page: int | None = None  # PDFs: the page the passage starts on
+    highlight: Span | None = None  # the best sentence's [start, end) in the document, if the index has sentences
 
     def to_dict(self, with_found_by: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -48,6 +50,8 @@ class Hit:
             "end": self.end,
             "text": self.text,
         }
+        if self.highlight is not None:
+            out["highlight"] = list(self.highlight)
         if self.page is not None:
             out["page"] = self.page
         if with_found_by:
@@ -130,9 +134,11 @@ class Searcher:
         lexical: dict[int, float] = {}
         depth = k if mode != "hybrid" else max(k, self.fusion.depth)
         t1 = t0
+        q: np.ndarray | None = None
         if mode in ("dense", "hybrid"):
             qvec = self.embedder.embed([parsed.text])
             t1 = time.perf_counter()
+            q = qvec[0]
             dense = self._dense(qvec, depth, allowed)
         if mode in ("bm25", "hybrid"):
             lexical = self._lexical(parsed.text, depth, allowed)
@@ -145,7 +151,7 @@ class Searcher:
         ranked = ranked[:k]
         found_by = [tuple(m for m, d in (("dense", dense), ("bm25", lexical)) if cid in d) for cid, _ in ranked]
         t2 = time.perf_counter()
-        hits = self._hits([c for c, _ in ranked], [s for _, s in ranked], found_by)
+        hits = self._hits([c for c, _ in ranked], [s for _, s in ranked], found_by, (q, parsed.text))
         t3 = time.perf_counter()
         notes = [f"query cut to its first {len(parsed.text)} characters"] if parsed.truncated else []
         latency = Latency((t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t0) * 1000)
@@ -197,8 +203,16 @@ class Searcher:
         ids, scores = self.index.bm25.search(text, k, allowed)
         return dict(zip(ids, scores))
 
-    def _hits(self, ids: Sequence[int], scores: Sequence[float], found_by: Sequence[tuple[str, ...]]) -> list[Hit]:
+    def _hits(
+        self,
+        ids: Sequence[int],
+        scores: Sequence[float],
+        found_by: Sequence[tuple[str, ...]],
+        query: tuple[np.ndarray | None, str],
+    ) -> list[Hit]:
+        """The hits, each with its best sentence for ``query`` (its vector when embedded, and its text)."""
         chunks = self.index.chunks(ids)
+        spans = highlights(self.index, chunks, *query)
         return [
             Hit(
                 rank=rank,
@@ -212,6 +226,7 @@ class Searcher:
                 clean_text=c.embed_text,
                 found_by=fb,
                 page=self.index.page_of(c.source, c.start),
+                highlight=span,
             )
-            for rank, (c, score, fb) in enumerate(zip(chunks, scores, found_by), start=1)
+            for rank, (c, score, fb, span) in enumerate(zip(chunks, scores, found_by, spans), start=1)
         ]
