@@ -151,8 +151,8 @@ def _topics(
 
 
 def k_note(asked: int | None, k: int, n_fit: int, unit: str) -> str:
-    """How k was chosen, and why when ``-n`` was capped ('k = 37: -n 500 capped at 8 sentences of 6+
-    words per topic (300 such)')."""
+    """How k was chosen, and why when ``-n`` was capped ('k = 40: -n 500 capped at 8 sentences of 6+
+    words per topic (320 such)')."""
     if asked is None:
         return f"k = {k} by silhouette"
     if k >= asked:
