@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -263,3 +264,137 @@ def test_real_model_finds_the_seeds_topics(tmp_path: Path) -> None:
         assert subject in labels, labels
     liaison = next(t for t in tm.topics if "liaison office" in t.label)
     assert "tokyo" in liaison.query
+
+
+def _nested_blobs(groups: int = 4, per_group: int = 4, size: int = 40, dim: int = 24) -> np.ndarray:
+    """``groups`` far-apart groups of ``per_group`` subjects each: a broad split that a silhouette alone
+    prefers, over the subjects a reader wants on the map."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for _ in range(groups):
+        centre = rng.normal(size=dim) * 6
+        for _ in range(per_group):
+            subject = centre + rng.normal(size=dim) * 2.5
+            rows.append(subject + rng.normal(size=(size, dim)) * 0.4)
+    return np.vstack(rows)
+
+
+def test_auto_k_finds_the_subjects_not_the_broad_split() -> None:
+    """On 640 units of 16 subjects in 4 broad groups, the map shows the subjects (issue 12: a real
+    folder got k = 2 by silhouette, one topic and everything else other)."""
+    from parallax.analyze.clusters import cluster
+
+    x = _nested_blobs()
+    found = cluster(x, np.ones(len(x), dtype=bool))
+    assert found.k == 16, found.silhouette
+    assert len(set(found.labels.tolist())) == 16
+
+
+def test_clustering_never_leaks_library_warnings() -> None:
+    """Asking for more clusters than distinct points made scikit-learn print a ConvergenceWarning."""
+    import warnings
+
+    from parallax.analyze.clusters import cluster
+
+    rng = np.random.default_rng(1)
+    distinct = rng.normal(size=(5, 16))
+    x = distinct[np.arange(120) % 5]  # 120 units, only 5 distinct vectors
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = cluster(x, np.ones(len(x), dtype=bool), 12)
+        auto = cluster(x, np.ones(len(x), dtype=bool))
+    assert found.k <= 12 and auto.k >= 1
+
+
+def test_capped_n_says_so(seeds_index: Path) -> None:
+    """-n beyond what the units allow is capped, and the map says by how much and why."""
+    tm = discover_topics(Index.load(seeds_index), n_topics=500)
+    assert tm.k < 500 and tm.k_requested == 500
+    assert "-n 500 capped" in tm.k_note and str(tm.k) in tm.k_note
+    data = tm.to_dict()
+    assert data["k_requested"] == 500 and data["k_note"] == tm.k_note
+    assert len(tm.topics) > 1
+    asked = discover_topics(Index.load(seeds_index), n_topics=4)
+    assert asked.k_requested == 4 and asked.k_note == "k = 4 as asked"
+
+
+def test_cli_capped_n_in_title_html_and_json(seeds_index: Path, tmp_path: Path) -> None:
+    page = tmp_path / "topics.html"
+    result = runner.invoke(app, ["topics", "--index", str(seeds_index), "-n", "500", "--html", str(page)])
+    assert result.exit_code == 0, result.output
+    assert "Warning" not in result.output
+    assert "-n 500 capped" in " ".join(result.stdout.split())
+    assert "-n 500 capped" in page.read_text(encoding="utf-8")
+    result = runner.invoke(app, ["topics", "--index", str(seeds_index), "-n", "500", "--json"])
+    assert "-n 500 capped" in json.loads(result.stdout)["k_note"]
+
+
+def _synthetic_map(n_sources: int, n_topics: int = 1) -> TopicMap:
+    """A map with ``n_sources`` sources, every one of which ignores topic 1 but the first."""
+    from parallax.analyze.topic_map import SourceInfo, Topic
+
+    sources = [SourceInfo(f"doc-{i:02d}.txt", f"Doc {i}", f"doc-{i:02d}", 10, 1000) for i in range(n_sources)]
+    coverage = {s.source: (0.5 if i == 0 else 0.0) for i, s in enumerate(sources)}
+    topics = [
+        Topic(
+            id=j + 1,
+            label=f"alpha{j} · beta · gamma",
+            terms=[f"alpha{j}", "beta", "gamma"],
+            query=f"alpha{j} beta gamma",
+            size=5,
+            chars=500,
+            share=0.05,
+            coherence=0.5,
+            coverage=dict(coverage),
+            ignored_by=[s.source for s in sources[1:]],
+        )
+        for j in range(n_topics)
+    ]
+    return TopicMap(
+        topics=topics,
+        sources=sources,
+        matrix=[[t.coverage[s.source] for t in topics] for s in sources],
+        other=[1.0 - sum(t.coverage[s.source] for t in topics) for s in sources],
+        assignments=[1] * 5 + [-1] * (10 * n_sources - 5),
+        unit="sentence",
+        k=n_topics,
+        k_auto=True,
+        silhouette={},
+    )
+
+
+def test_long_ignored_lists_are_summarised() -> None:
+    """'ignored by' names at most three sources; more are counted (terminal and HTML); JSON keeps all."""
+    from rich.console import Console
+
+    from parallax.render.html.topics import topics_html
+
+    tm = _synthetic_map(38)
+    for width in (80, 200):
+        console = Console(record=True, width=width)
+        console.print(render_topic_map(tm, width))
+        text = " ".join(console.export_text().split())
+        assert "37 sources" in text and "doc-05" not in text.split("Share of each")[0], width
+    page = topics_html(tm)
+    assert "37 sources" in page and "doc-05</td>" not in page
+    assert len(tm.to_dict()["topics"][0]["ignored_by"]) == 37
+    few = _synthetic_map(4)
+    console = Console(record=True, width=200)
+    console.print(render_topic_map(few, 200))
+    assert "doc-01, doc-02, doc-03" in console.export_text()
+    assert "doc-01, doc-02, doc-03" in topics_html(few)
+
+
+def test_counts_are_singular_when_one() -> None:
+    from rich.console import Console
+
+    from parallax.render.html.topics import topics_html
+    from parallax.render.topics import topics_title
+
+    tm = _synthetic_map(1)
+    assert topics_title(tm).startswith("1 topic in 10 sentences")
+    console = Console(record=True, width=200)
+    console.print(render_topic_map(tm, 200))
+    assert "1 topics" not in console.export_text()
+    page = topics_html(tm)
+    assert "<b>1</b> topic ·" in page and "<b>1</b> source ·" in page

@@ -2,8 +2,19 @@
 
 The unit vectors are reduced to ``PCA_DIMS`` dimensions with PCA and re-normalised (sentence
 embeddings are noisy in 384 dimensions; the main directions carry the topics), then clustered with
-k-means (fixed seed and ``n_init``, so the result is deterministic). Without a given k, k is the one
-with the best cosine silhouette over ``K_MIN..K_MAX``. scikit-learn is imported only when clustering.
+k-means (fixed seed and ``n_init``, so the result is deterministic).
+
+Without a given k, k is the one with the best cosine silhouette over a range that grows with the
+corpus (``k_range``): from about ``sqrt(n / UNITS_PER_K)`` to twice that, within ``K_MIN..K_MAX``.
+A silhouette over ``2..12`` alone prefers the broadest split of a real folder (k = 2: one topic and
+everything else other); the floor keeps the map at the grain of its subjects, as BERTopic's
+``min_cluster_size`` does, and the silhouette still chooses within the range.
+``benchmarks/topics_k.py`` measures the rule against the silhouette alone and HDBSCAN on the seeds,
+basil-dev and a folder of package documentation (``benchmarks/results/topics-k.json``).
+
+A given k is capped at ``max_k``: ``MIN_PER_TOPIC`` fitted units per cluster, at most ``K_ASKED_MAX``.
+scikit-learn is imported only when clustering, and its warnings (k-means finding fewer distinct
+points than clusters) are never shown: the clusters it returns are used as they are.
 """
 
 from __future__ import annotations
@@ -15,8 +26,11 @@ import numpy as np
 
 PCA_DIMS = 20
 K_MIN = 2
-K_MAX = 12
-MIN_PER_TOPIC = 8  # units per topic when choosing the largest k to try
+K_MAX = 24  # the most clusters k is chosen among: a map a reader can take in
+UNITS_PER_K = 8  # the range of k starts at sqrt(units / UNITS_PER_K)
+MIN_PER_TOPIC = 8  # fitted units per cluster, at least
+K_ASKED_MAX = 100  # the most clusters -n may ask for
+SILHOUETTE_SAMPLE = 4000  # units the silhouette is measured on (a fixed sample beyond that)
 N_INIT = 10
 
 
@@ -48,24 +62,44 @@ def reduce(vectors: np.ndarray, fit: np.ndarray) -> np.ndarray:
 
 
 def kmeans(x: np.ndarray, k: int) -> Any:
-    """A fitted, deterministic k-means model."""
+    """A fitted, deterministic k-means model (scikit-learn's warnings silenced)."""
+    import warnings
+
     from sklearn.cluster import KMeans
 
-    return KMeans(n_clusters=k, n_init=N_INIT, random_state=0).fit(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return KMeans(n_clusters=k, n_init=N_INIT, random_state=0).fit(x)
+
+
+def max_k(n_fit: int) -> int:
+    """The most clusters ``n_fit`` fitted units make: ``MIN_PER_TOPIC`` each, at most ``K_ASKED_MAX``."""
+    return max(1, min(K_ASKED_MAX, n_fit // MIN_PER_TOPIC))
+
+
+def k_range(n: int) -> range:
+    """The k tried for ``n`` fitted units: ``sqrt(n / UNITS_PER_K)`` to twice that, within the limits."""
+    low = int(np.clip(round(np.sqrt(n / UNITS_PER_K)), K_MIN, K_MAX))
+    high = min(2 * low, K_MAX, n // MIN_PER_TOPIC, n - 1)
+    return range(low, high + 1)
+
+
+def _silhouette(x: np.ndarray, labels: np.ndarray) -> float:
+    from sklearn.metrics import silhouette_score
+
+    sample = SILHOUETTE_SAMPLE if len(x) > SILHOUETTE_SAMPLE else None
+    return float(silhouette_score(x, labels, metric="cosine", sample_size=sample, random_state=0))
 
 
 def choose_k(x: np.ndarray) -> tuple[int, dict[int, float]]:
-    """The k with the best cosine silhouette (the smaller k on a tie), and the silhouette of each k tried."""
-    from sklearn.metrics import silhouette_score
-
+    """The k of ``k_range`` with the best cosine silhouette (the smaller k on a tie), and each k's silhouette."""
     n = len(x)
-    k_max = min(K_MAX, n // MIN_PER_TOPIC, n - 1)
     scores: dict[int, float] = {}
-    for k in range(K_MIN, k_max + 1):
+    for k in k_range(n):
         labels = kmeans(x, k).labels_
         if len(set(labels.tolist())) < 2:
             continue
-        scores[k] = float(silhouette_score(x, labels, metric="cosine"))
+        scores[k] = _silhouette(x, labels)
     if not scores:
         return (1 if n < 2 * MIN_PER_TOPIC else K_MIN), scores
     best = max(scores, key=lambda k: (round(scores[k], 6), -k))
@@ -74,15 +108,18 @@ def choose_k(x: np.ndarray) -> tuple[int, dict[int, float]]:
 
 def cluster(vectors: np.ndarray, fit: np.ndarray, k: int | None = None) -> Clustering:
     """Cluster ``vectors``: fitted on the rows ``fit`` selects, the others join their nearest cluster."""
+    import warnings
+
     from threadpoolctl import threadpool_limits
 
     # The data are small: one thread is fastest, and spare threads spin badly on a busy machine.
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         x = reduce(vectors, fit)
         x_fit = x[fit]
         scores: dict[int, float] = {}
         if k is not None:
-            k = min(k, int(fit.sum()))
+            k = min(k, max_k(int(fit.sum())))
         else:
             k, scores = choose_k(x_fit)
         if k <= 1:

@@ -75,9 +75,16 @@ class TopicMap:
     k: int  # clusters made, before the miscellany was set aside
     k_auto: bool
     silhouette: dict[int, float]  # k -> cosine silhouette, for the k tried
+    k_requested: int | None = None  # what -n asked for (None: k chosen by silhouette)
+    k_note: str = ""  # how k was chosen: 'k = 11 by silhouette', 'k = 4 as asked', or why -n was capped
     index: str = ""
     model: str = ""
     latency_ms: float = 0.0
+
+    @property
+    def how_k(self) -> str:
+        """How k was chosen, in words."""
+        return self.k_note or (f"k = {self.k} by silhouette" if self.k_auto else f"k = {self.k} as asked")
 
     def leads(self) -> dict[str, list[Topic]]:
         """Per source, the topics it covers that the others cover much less or not at all."""
@@ -96,6 +103,8 @@ class TopicMap:
             "units": len(self.assignments),
             "k": self.k,
             "k_auto": self.k_auto,
+            "k_requested": self.k_requested,
+            "k_note": self.k_note,
             "silhouette": {str(k): round(v, 4) for k, v in self.silhouette.items()},
             "latency_ms": {"total": round(self.latency_ms, 3)},
             "topics": [t.to_dict() for t in self.topics],

@@ -5,8 +5,10 @@ How topics are found (``discover_topics``):
 1. **Units.** The sentence table (``units.py``): stored sentences, or chunks for an index without
    sentence vectors. Fragments of fewer than ``MIN_WORDS`` words (headings, by-lines, dates) do not
    shape the clusters; they join the nearest topic afterwards.
-2. **Clustering.** PCA, then k-means with k by cosine silhouette (``clusters.py``).
-3. **Miscellany.** A cluster that is tiny, or whose members lie far from their centroid in the full
+2. **Clustering.** PCA, then k-means with k by cosine silhouette within a range that grows with the
+   corpus, or k as asked, capped at what the units allow (``clusters.py``); ``k_note`` says which.
+3. **Miscellany.** A cluster that is tiny (under ``TINY_SHARE`` of the units, or under a fifth of
+   the mean cluster when there are many), or whose members lie far from their centroid in the full
    embedding space (coherence below ``MISC_COHERENCE`` × the median), collects discourse fillers,
    by-lines and disclaimers rather than a subject: its units go to ``other`` instead of a topic.
 4. **Labels.** Class-based TF-IDF over the topics and the miscellany (``labels.py``).
@@ -26,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from parallax.analyze.clusters import cluster, coherence, unit_rows
+from parallax.analyze.clusters import K_ASKED_MAX, MIN_PER_TOPIC, cluster, coherence, max_k, unit_rows
 from parallax.analyze.labels import LABEL_TERMS, TERMS, class_terms, pick_terms, query_for, ranked_terms
 from parallax.analyze.passage import Passage
 from parallax.analyze.topic_map import SourceInfo, Topic, TopicMap
@@ -93,7 +95,8 @@ def _kept_clusters(units: _Units, labels: np.ndarray, k: int) -> tuple[list[int]
     """The clusters that are topics (big and coherent enough), and every cluster's coherence."""
     coherent = coherence(units.full, labels, k)
     median = float(np.median(list(coherent.values()))) if coherent else 0.0
-    min_size = max(3, int(np.ceil(TINY_SHARE * len(labels)))) if k > 1 else 1
+    tiny = min(TINY_SHARE, 1 / (5 * k))  # with many clusters, a fifth of the mean cluster
+    min_size = max(3, int(np.ceil(tiny * len(labels)))) if k > 1 else 1
     kept = [
         c
         for c in sorted(coherent)
@@ -147,6 +150,19 @@ def _topics(
     return topics
 
 
+def k_note(asked: int | None, k: int, n_fit: int, unit: str) -> str:
+    """How k was chosen, and why when ``-n`` was capped ('k = 40: -n 500 capped at 8 sentences of 6+
+    words per topic (320 such)')."""
+    if asked is None:
+        return f"k = {k} by silhouette"
+    if k >= asked:
+        return f"k = {k} as asked"
+    if max_k(n_fit) == K_ASKED_MAX:
+        return f"k = {k}: -n {asked} capped at {K_ASKED_MAX}, the most a map is made of"
+    fit = f"{unit}s of {MIN_WORDS}+ words" if unit == "sentence" else f"{unit}s"
+    return f"k = {k}: -n {asked} capped at {MIN_PER_TOPIC} {fit} per topic ({n_fit} such)"
+
+
 def discover_topics(index: Index, n_topics: int | None = None) -> TopicMap:
     """Cluster the index's sentence (or chunk) vectors into labelled topics with per-source coverage."""
     t0 = time.perf_counter()
@@ -157,7 +173,8 @@ def discover_topics(index: Index, n_topics: int | None = None) -> TopicMap:
         raise InputError(f"{index.path} holds no text to find topics in")
     documents = index.manifest.documents
     units = _Units.of(table, documents)
-    clustering = cluster(table.matrix, units.fit_mask(), n_topics)
+    fit = units.fit_mask()
+    clustering = cluster(table.matrix, fit, n_topics)
     kept, coherent = _kept_clusters(units, clustering.labels, clustering.k)
     labels = np.where(np.isin(clustering.labels, kept), clustering.labels, -1)
     kept.sort(key=lambda c: (-units.chars[labels == c].sum(), c))  # topics by size, largest first
@@ -178,6 +195,8 @@ def discover_topics(index: Index, n_topics: int | None = None) -> TopicMap:
         unit=table.kind,
         k=clustering.k,
         k_auto=n_topics is None,
+        k_requested=n_topics,
+        k_note=k_note(n_topics, clustering.k, int(fit.sum()), table.kind),
         silhouette=clustering.silhouette,
         index=str(index.path),
         model=index.manifest.model_id,

@@ -18,7 +18,12 @@ def topics_cmd(
     html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML page.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     n: Annotated[
-        int | None, typer.Option("-n", "--topics", help="Number of clusters (default: chosen by silhouette).")
+        int | None,
+        typer.Option(
+            "-n",
+            "--topics",
+            help="Number of clusters (default: chosen by silhouette, more for a larger corpus; at most 100).",
+        ),
     ] = None,
 ) -> None:
     """Map the corpus: its main topics, their labels, and how much of each source covers each one.

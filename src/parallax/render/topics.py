@@ -30,17 +30,30 @@ def percent(share: float) -> str:
     return f"{100 * share:.0f}%" if share >= 0.005 else "·"
 
 
+NAMED = 3  # "ignored by" names this many sources at most; more are counted
+
+
+def counted(n: int, noun: str) -> str:
+    """'1 topic', '2 topics'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def ignored_text(names: list[str]) -> str:
+    """The sources that ignore a topic: their names when few, else how many ('37 sources')."""
+    return ", ".join(names) if len(names) <= NAMED else counted(len(names), "source")
+
+
 # Below this many columns the "compare query" column is left out: it would squeeze the labels into
 # three-line cells, and a label's words work as a compare query too.
 WIDE = 110
 
 
 def topics_title(tm: TopicMap) -> str:
-    how = f"k = {tm.k} by silhouette" if tm.k_auto else f"k = {tm.k} as asked"
+    how = tm.how_k
     set_aside = tm.k - len(tm.topics)
     if set_aside > 0:
-        how += f"; {set_aside} cluster{'s' if set_aside > 1 else ''} of fillers set aside as other"
-    return f"{len(tm.topics)} topics in {len(tm.assignments)} {tm.unit}s ({how})"
+        how += f"; {counted(set_aside, 'cluster')} of fillers set aside as other"
+    return f"{counted(len(tm.topics), 'topic')} in {counted(len(tm.assignments), tm.unit)} ({how})"
 
 
 def topics_table(tm: TopicMap, width: int = WIDE) -> Table:
@@ -67,7 +80,7 @@ def topics_table(tm: TopicMap, width: int = WIDE) -> Table:
         table.add_column("sources", max_width=max(14, width // 4))  # leaves the rest to the labels
     for t in tm.topics:
         lead = short.get(t.lead or "", "")
-        ignored = ", ".join(short[s] for s in t.ignored_by)
+        ignored = ignored_text([short[s] for s in t.ignored_by])
         cells: list[RenderableType] = [str(t.id), Text(t.label, style="bold"), str(t.size), percent(t.share)]
         if wide:
             cells += [lead, ignored, t.query]

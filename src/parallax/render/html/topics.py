@@ -7,6 +7,7 @@ from pathlib import Path
 from parallax.analyze.topic_map import Topic, TopicMap
 from parallax.core.files import atomic_write
 from parallax.render.html.page import as_shown, chips, esc, highlight, legend, matrix_table, page
+from parallax.render.topics import counted, ignored_text
 
 EXAMPLES_SHOWN = 2
 
@@ -25,7 +26,7 @@ def _shorten(text: str, width: int = 240) -> str:
 def _topic_row(t: Topic, names: dict[str, str]) -> str:
     share = as_shown(t.share)
     lead = t.lead or ""
-    ignored = ", ".join(names.get(s, s) for s in t.ignored_by)
+    ignored = ignored_text([names.get(s, s) for s in t.ignored_by])
     examples = "".join(
         f'<li><span class="src">{esc(names.get(e.source, e.source))}</span> '
         f"{highlight(_shorten(e.plain), t.terms)}</li>"
@@ -52,12 +53,14 @@ def _lead_item(t: Topic, source: str) -> str:
 
 
 def _header(tm: TopicMap) -> str:
-    k_note = f"k = {tm.k} by silhouette" if tm.k_auto else f"k = {tm.k} as asked"
+    def count(n: int, noun: str) -> str:
+        return f"<b>{n}</b> {esc(counted(n, noun).split(' ', 1)[1])}"
+
     return (
         '<header class="page"><p class="kicker">Parallax · topics</p>'
         f"<h1>Topics in {esc(Path(tm.index).name or 'the corpus')}</h1>"
-        f'<p class="meta"><b>{len(tm.topics)}</b> topics · <b>{len(tm.sources)}</b> sources · '
-        f"{esc(len(tm.assignments))} {esc(tm.unit)}s · {esc(k_note)} · {esc(tm.model)}</p></header>"
+        f'<p class="meta">{count(len(tm.topics), "topic")} · {count(len(tm.sources), "source")} · '
+        f"{esc(counted(len(tm.assignments), tm.unit))} · {esc(tm.how_k)} · {esc(tm.model)}</p></header>"
     )
 
 
@@ -113,7 +116,7 @@ def _sources_section(tm: TopicMap) -> str:
     cards = "".join(
         f'<div class="card"><span class="src">{esc(s.short_id)}</span>'
         f'<div class="title">{esc(s.title)}</div>'
-        f'<div class="file">{esc(s.source)} · {esc(s.units)} {esc(tm.unit)}s</div></div>'
+        f'<div class="file">{esc(s.source)} · {esc(counted(s.units, tm.unit))}</div></div>'
         for s in tm.sources
     )
     return f'<section id="sources"><h2>Sources</h2><div class="cards">{cards}</div></section>'
