@@ -112,8 +112,10 @@ def test_ctrl_c_and_ctrl_d_in_a_real_terminal(fake_index: Path) -> None:
     seen = bytearray()
     try:
         _read_until(main, b"parallax> ", seen)
+        time.sleep(0.5)  # the prompt is printed just before readline takes the terminal: let it settle
         os.write(main, b"partial query")
         _read_until(main, b"partial query", seen)
+        time.sleep(0.5)
         del seen[:]
         os.write(main, b"\x03")  # Ctrl-C
         _read_until(main, b"parallax> ", seen)
