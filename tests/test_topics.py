@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from parallax.analyze.labels import pick_terms, query_for
-from parallax.analyze.topic_map import TopicMap
+from parallax.analyze.topic_map import SourceInfo, Topic, TopicMap
 from parallax.analyze.topics import IGNORE_SHARE, LEAD_RATIO, LEAD_SHARE, discover_topics
 from parallax.cli.main import app
 from parallax.core.settings import seeds_dir
@@ -374,7 +375,8 @@ def test_long_ignored_lists_are_summarised() -> None:
         console = Console(record=True, width=width)
         console.print(render_topic_map(tm, width))
         text = " ".join(console.export_text().split())
-        assert "37 sources" in text and "doc-05" not in text.split("Share of each")[0], width
+        topics_part = text.split("Share of each")[0].split("Each source's main topics")[0]  # before the coverage
+        assert "37 sources" in topics_part and "doc-05" not in topics_part, width
     page = topics_html(tm)
     assert "37 sources" in page and "doc-05</td>" not in page
     assert len(tm.to_dict()["topics"][0]["ignored_by"]) == 37
@@ -398,3 +400,49 @@ def test_counts_are_singular_when_one() -> None:
     assert "1 topics" not in console.export_text()
     page = topics_html(tm)
     assert "<b>1</b> topic ·" in page and "<b>1</b> source ·" in page
+
+
+def _wide_map(n_sources: int, n_topics: int) -> TopicMap:
+    """A synthetic map: source i puts most of its text in topic i % n_topics, a little in the next one."""
+    sources = [SourceInfo(f"doc{i:03d}.txt", f"Doc {i}", f"doc{i:03d}", 10, 1000) for i in range(n_sources)]
+    matrix = [[0.0] * n_topics for _ in range(n_sources)]
+    for i, row in enumerate(matrix):
+        row[i % n_topics], row[(i + 1) % n_topics] = 0.6, 0.25
+    topics = [
+        Topic(
+            t + 1,
+            f"label {t + 1}",
+            [],
+            f"query {t + 1}",
+            5,
+            500,
+            1 / n_topics,
+            0.5,
+            {s.source: matrix[i][t] for i, s in enumerate(sources)},
+        )
+        for t in range(n_topics)
+    ]
+    return TopicMap(topics, sources, matrix, [0.15] * n_sources, [], "sentence", n_topics, True, {})
+
+
+def _printed(tm: TopicMap, width: int) -> str:
+    from rich.console import Console
+
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(render_topic_map(tm, width))
+    return console.export_text()
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_coverage_of_many_sources_and_topics_stays_readable(width: int) -> None:
+    """150 sources x 22 topics cannot be a heat table in a terminal: each source's main topics instead."""
+    out = _printed(_wide_map(150, 22), width)
+    assert "…" not in out.replace("… and", "")  # no cell cut to an ellipsis
+    assert "doc000" in out and "#1 60%" in out and "#2 25%" in out
+    assert "and 120 more sources" in out and "--html" in out
+    assert max(len(line.rstrip()) for line in out.splitlines()) <= width
+
+
+def test_coverage_of_few_sources_is_a_heat_table() -> None:
+    out = _printed(_wide_map(5, 6), 100)
+    assert "Share of each source's text per topic" in out and "#6" in out and "other" in out

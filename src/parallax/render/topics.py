@@ -95,6 +95,43 @@ def topics_table(tm: TopicMap, width: int = WIDE) -> Table:
     return table
 
 
+# The sources x topics heat table is shown when it fits: at most this many sources (rows), and every topic
+# column at least 5 characters wide. Otherwise each source gets a line naming its main topics.
+MAX_TABLE_SOURCES = 30
+MAIN_TOPICS = 3  # per source, in the compact view
+MIN_MAIN_SHARE = 0.02
+
+
+def coverage_fits(tm: TopicMap, width: int) -> bool:
+    """Whether the sources x topics heat table can be read at ``width`` columns."""
+    name = max((len(s.short_id) for s in tm.sources), default=6)
+    needed = name + 4 + 7 * (len(tm.topics) + 1)  # a cell is " 100% " plus its border
+    return len(tm.sources) <= MAX_TABLE_SOURCES and needed <= width
+
+
+def coverage_lines(tm: TopicMap) -> list[Text]:
+    """Each source's main topics with their share of its text, for a map too big for the heat table."""
+    lines = [Text(f"Each source's main topics (share of its text; {MAIN_TOPICS} at most)", style="bold")]
+    shown = tm.sources[:MAX_TABLE_SOURCES]
+    pad = max(len(s.short_id) for s in shown) if shown else 0
+    for s, row in zip(shown, tm.matrix):
+        ranked = sorted(range(len(row)), key=lambda j: (-row[j], j))[:MAIN_TOPICS]
+        parts = [f"#{tm.topics[j].id} {percent(row[j])}" for j in ranked if row[j] >= MIN_MAIN_SHARE]
+        line = Text(f"{s.short_id:<{pad}}  ", style="bold cyan")
+        line.append(" · ".join(parts) or "no topic holds 2% of its text", style="" if parts else "dim")
+        lines.append(line)
+    rest = len(tm.sources) - len(shown)
+    if rest > 0:
+        lines.append(
+            Text(
+                f"… and {counted(rest, 'more source')}: parallax topics --html FILE shows the whole table, "
+                "--json holds it",
+                style="dim",
+            )
+        )
+    return lines
+
+
 def coverage_table(tm: TopicMap) -> Table:
     table = Table(
         title="Share of each source's text per topic",
@@ -134,7 +171,8 @@ def leads_lines(tm: TopicMap) -> list[Text]:
 
 def render_topic_map(tm: TopicMap, width: int = WIDE) -> Group:
     """The whole map for a terminal ``width`` columns wide."""
-    parts: list[RenderableType] = [topics_table(tm, width), Text(""), coverage_table(tm), Text("")]
+    coverage: list[RenderableType] = [coverage_table(tm)] if coverage_fits(tm, width) else list(coverage_lines(tm))
+    parts: list[RenderableType] = [topics_table(tm, width), Text(""), *coverage, Text("")]
     leads = leads_lines(tm)
     parts.append(Text("Topics one source covers that the others barely touch:", style="bold"))
     parts += leads or [Text("none: every topic is shared by at least two sources.", style="dim")]
