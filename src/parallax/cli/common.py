@@ -35,6 +35,11 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+def wrote(path: Path) -> None:
+    """Say on stderr that a file was written (``--html``)."""
+    stderr().print(f"Wrote {path}", markup=False, soft_wrap=True)
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``Error: message`` on stderr; the caller raises the returned exit."""
     stderr().print(f"[bold red]Error:[/] {message}", soft_wrap=True)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from parallax.cli.common import IndexOpt, handles_errors, open_index_with_progress, stderr
+from parallax.cli.common import IndexOpt, handles_errors, open_index_with_progress, stderr, wrote
 
 
 @handles_errors
@@ -41,15 +41,14 @@ def compare_cmd(
     result = comparer.compare(topic, passages=passages)
     for note in result.notes:  # caveats on stderr; the JSON stays as it is
         stderr().print(f"Note: {note}", style="yellow", markup=False, soft_wrap=True)
-    data = result.to_dict()
     if html is not None:
         from parallax.render.html.compare import write_compare_html
 
         write_compare_html(result, html)
     if as_json:
-        print(json.dumps(data, ensure_ascii=False), flush=True)
+        print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
         if html is not None:
-            stderr().print(f"Wrote {html}", markup=False, soft_wrap=True)
+            wrote(html)
         return
     from rich.console import Console
 
@@ -58,7 +57,6 @@ def compare_cmd(
     console = Console()
     for part in comparison_renderables(result):
         console.print(part)
-    err = stderr()
     if html is not None:
-        err.print(f"Wrote {html}", markup=False, soft_wrap=True)
-    err.print(f"[dim]compare {result.latency_ms:.0f} ms · model load {comparer.load_ms:.0f} ms[/]")
+        wrote(html)
+    stderr().print(f"[dim]compare {result.latency_ms:.0f} ms · model load {comparer.load_ms:.0f} ms[/]")

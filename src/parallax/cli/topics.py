@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from parallax.cli.common import IndexOpt, fail, handles_errors, open_index_with_progress, stderr
+from parallax.cli.common import IndexOpt, fail, handles_errors, open_index_with_progress, stderr, wrote
 
 
 @handles_errors
@@ -35,15 +35,14 @@ def topics_cmd(
     if n is not None and n < 1:
         raise fail("-n must be at least 1")
     tm = discover_topics(open_index_with_progress(index), n_topics=n)
-    data = tm.to_dict()
     if html is not None:
         from parallax.render.html.topics import write_topics_html
 
         write_topics_html(tm, html)
     if as_json:
-        print(json.dumps(data, ensure_ascii=False), flush=True)
+        print(json.dumps(tm.to_dict(), ensure_ascii=False), flush=True)
         if html is not None:
-            stderr().print(f"[dim]Wrote {html}[/]", soft_wrap=True)
+            wrote(html)
         return
     from rich.console import Console
 
@@ -52,7 +51,6 @@ def topics_cmd(
     console = Console()
     console.print(render_topic_map(tm, console.width))
     sys.stdout.flush()
-    err = stderr()
     if html is not None:
-        err.print(f"Wrote {html}", soft_wrap=True)
-    err.print(f"[dim]{tm.model} · {tm.index} · {tm.latency_ms:.0f} ms[/]", soft_wrap=True)
+        wrote(html)
+    stderr().print(f"[dim]{tm.model} · {tm.index} · {tm.latency_ms:.0f} ms[/]", soft_wrap=True)

@@ -7,13 +7,9 @@ from pathlib import Path
 from parallax.analyze.topic_map import Topic, TopicMap
 from parallax.core.files import atomic_write
 from parallax.render.html.page import as_shown, chips, esc, highlight, legend, matrix_table, page
-from parallax.render.topics import counted, ignored_text
+from parallax.render.topics import counted, ignored_text, percent
 
 EXAMPLES_SHOWN = 2
-
-
-def _pct(value: float) -> str:
-    return f"{100 * value:.0f}%" if value >= 0.005 else "·"
 
 
 def _shorten(text: str, width: int = 240) -> str:
@@ -39,7 +35,7 @@ def _topic_row(t: Topic, names: dict[str, str]) -> str:
         f'<ul class="chips">{chips(t.terms, "term")}</ul>'
         + (f'<ol class="examples">{examples}</ol>' if examples else "")
         + f'</td><td class="num">{esc(t.size)}{bar}'
-        f'<div class="score">{_pct(share)} of the text</div></td>'
+        f'<div class="score">{percent(share)} of the text</div></td>'
         f"<td>{esc(names.get(lead, lead))}</td>"
         f'<td class="score">{esc(ignored)}</td>'
         f'<td><span class="query">parallax compare "{esc(t.query)}"</span></td></tr>'
@@ -49,7 +45,7 @@ def _topic_row(t: Topic, names: dict[str, str]) -> str:
 def _lead_item(t: Topic, source: str) -> str:
     coverage = {k: as_shown(v) for k, v in t.coverage.items()}
     others = max([v for k, v in coverage.items() if k != source] or [0.0])
-    return f"#{esc(t.id)} {esc(t.label)} ({_pct(coverage.get(source, 0.0))} of its text, others ≤ {_pct(others)})"
+    return f"#{esc(t.id)} {esc(t.label)} ({percent(coverage.get(source, 0.0))} of its text, others ≤ {percent(others)})"
 
 
 def _header(tm: TopicMap) -> str:
@@ -83,18 +79,18 @@ def _heat_section(tm: TopicMap, names: dict[str, str]) -> str:
     heat_rows = [names.get(s.source, s.source) for s in tm.sources]
     hi = max([max(r) for r in matrix if r] or [0.0]) or 1.0
     subtitles = {f"#{t.id}": t.label for t in tm.topics}
-    heat = matrix_table(heat_rows, cols, matrix, _pct, False, (0.0, hi), subtitles)
+    heat = matrix_table(heat_rows, cols, matrix, percent, False, (0.0, hi), subtitles)
     other_line = ""
     if tm.other:
         other_line = (
             '<p class="score">Not in any topic (fillers, by-lines, fragments): '
-            + ", ".join(f"{esc(n)} {_pct(as_shown(v))}" for n, v in zip(heat_rows, tm.other))
+            + ", ".join(f"{esc(n)} {percent(as_shown(v))}" for n, v in zip(heat_rows, tm.other))
             + "</p>"
         )
     return (
         '<section id="coverage"><h2>Sources × topics</h2>'
         '<p class="lead">The share of each source\'s text in each topic.</p>'
-        f"{heat}{legend('0%', _pct(hi))}{other_line}</section>"
+        f"{heat}{legend('0%', percent(hi))}{other_line}</section>"
     )
 
 
