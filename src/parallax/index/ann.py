@@ -1,0 +1,145 @@
+"""Approximate nearest-neighbour structures over an index's unit vectors, chosen by size.
+
+Below ``FLAT_BELOW`` vectors a matrix is searched exactly (one matrix product; no file here). Above
+it, a FAISS structure proposes candidates and the caller re-scores them exactly from the stored
+vectors, so scores stay true cosines and only recall is approximate:
+
+    hnsw   IndexHNSWSQ (graph over 8-bit scalar-quantised codes)      chunks.hnsw.faiss
+    ivf    IndexIVFScalarQuantizer (k-means cells, 8-bit codes)       chunks.ivf.faiss
+
+Both are written with ``faiss.write_index`` and read with ``IO_FLAG_MMAP`` (IVF lists) or
+``IO_FLAG_MMAP_IFC`` (HNSW codes), so a cold query maps the file instead of reading it. The
+parameters were chosen with ``benchmarks/scale.py`` (see ``benchmarks/results/scale.json``); the
+manifest records the kind and parameters of each structure, so a later change of defaults does not
+change how an existing index is searched.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+KINDS = ("auto", "flat", "hnsw", "ivf")
+FLAT_BELOW = 200_000  # vectors in one matrix; benchmarks/scale.py: the flat scan passes ~3 ms near here
+MIN_ANN = 1_000  # fewer vectors than this are always searched exactly, whatever was asked
+
+
+@dataclass(frozen=True)
+class AnnSpec:
+    """How one matrix of vectors is searched: ``kind`` and its FAISS parameters."""
+
+    kind: str = "flat"
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **self.params}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> AnnSpec:
+        if not data:
+            return cls()
+        rest = {k: v for k, v in data.items() if k != "kind"}
+        return cls(str(data.get("kind", "flat")), rest)
+
+    @property
+    def approximate(self) -> bool:
+        return self.kind != "flat"
+
+    def file_name(self, matrix: str) -> str:
+        """The structure's file in the index folder, for ``matrix`` "chunks" or "sentences"."""
+        return f"{matrix}.{self.kind}.faiss"
+
+
+def choose(count: int, requested: str = "auto") -> AnnSpec:
+    """The structure for ``count`` vectors: ``requested`` unless it is ``auto`` (flat below
+    ``FLAT_BELOW``, else HNSW); tiny matrices are always flat."""
+    if requested not in KINDS:
+        raise ValueError(f"unknown ANN kind {requested!r}; choose one of {', '.join(KINDS)}")
+    kind = requested
+    if kind == "auto":
+        kind = "flat" if count < FLAT_BELOW else "hnsw"
+    if count < MIN_ANN:
+        kind = "flat"
+    if kind == "hnsw":
+        return AnnSpec("hnsw", {"M": 32, "ef_construction": 80, "ef_search": 128, "codes": "sq8", "candidates": 200})
+    if kind == "ivf":
+        nlist = max(16, 2 ** round(math.log2(4 * math.sqrt(count))))
+        nprobe = max(8, nlist // 64)
+        return AnnSpec("ivf", {"nlist": nlist, "nprobe": nprobe, "codes": "sq8", "candidates": 200})
+    return AnnSpec()
+
+
+def build(vectors: np.ndarray, spec: AnnSpec) -> Any:
+    """A FAISS structure over ``vectors`` (unit rows, float32) as ``spec`` describes; not for flat."""
+    import faiss
+
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    d = x.shape[1]
+    p = spec.params
+    if spec.kind == "hnsw":
+        index = faiss.IndexHNSWSQ(d, faiss.ScalarQuantizer.QT_8bit, int(p["M"]), faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = int(p["ef_construction"])
+        index.train(x)
+        index.add(x)
+        return index
+    if spec.kind == "ivf":
+        quantizer = faiss.IndexFlatIP(d)
+        index = faiss.IndexIVFScalarQuantizer(
+            quantizer, d, int(p["nlist"]), faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+        )
+        sample = x
+        if len(x) > 256 * int(p["nlist"]):
+            rng = np.random.default_rng(0)
+            sample = x[np.sort(rng.choice(len(x), 256 * int(p["nlist"]), replace=False))]
+        index.train(sample)
+        index.add(x)
+        return index
+    raise ValueError(f"no FAISS structure to build for kind {spec.kind!r}")
+
+
+def write(index: Any, path: Path) -> None:
+    import faiss
+
+    faiss.write_index(index, str(path))
+
+
+class AnnSearcher:
+    """A FAISS structure read from disk (memory-mapped), proposing candidate ids for queries."""
+
+    def __init__(self, index: Any, spec: AnnSpec) -> None:
+        self.index = index
+        self.spec = spec
+        self._configure()
+
+    @classmethod
+    def load(cls, path: Path, spec: AnnSpec) -> AnnSearcher:
+        import faiss
+
+        flag = faiss.IO_FLAG_MMAP if spec.kind == "ivf" else faiss.IO_FLAG_MMAP_IFC
+        return cls(faiss.read_index(str(path), flag | faiss.IO_FLAG_READ_ONLY), spec)
+
+    def _configure(self) -> None:
+        p = self.spec.params
+        if self.spec.kind == "hnsw":
+            self.index.hnsw.efSearch = int(p["ef_search"])
+        elif self.spec.kind == "ivf":
+            self.index.nprobe = int(p["nprobe"])
+
+    @property
+    def candidates(self) -> int:
+        return int(self.spec.params.get("candidates", 200))
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Up to ``k`` candidate ids per query row and their approximate scores; -1 pads missing ones."""
+        q = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        if self.spec.kind == "hnsw":
+            self.index.hnsw.efSearch = max(int(self.spec.params["ef_search"]), k)
+        scores, ids = self.index.search(q, k)
+        return ids, scores
