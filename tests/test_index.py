@@ -8,8 +8,11 @@ import pytest
 
 from parallax.core.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, InputError
 from parallax.index.builder import BuildOptions, build_index
-from parallax.index.manifest import FAISS_FILE, FORMAT_VERSION, MANIFEST_FILE, SENTENCES_FILE, STORE_FILE
+from parallax.index.manifest import FORMAT_VERSION, MANIFEST_FILE, STORE_FILE
 from parallax.index.reader import Index
+from parallax.index.segment import MEMBERS, OWNERS
+from parallax.index.segment import SENTENCES as SENTENCES_FILE
+from parallax.index.segment import VECTORS as FAISS_FILE
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.load import load_corpus
 
@@ -19,7 +22,7 @@ from .fakes import FakeEmbedder
 
 def test_index_folder_layout_and_manifest(fake_index: Path) -> None:
     assert sorted(p.name for p in fake_index.iterdir()) == sorted(
-        [FAISS_FILE, SENTENCES_FILE, STORE_FILE, MANIFEST_FILE, "bm25"]
+        [FAISS_FILE, SENTENCES_FILE, STORE_FILE, MANIFEST_FILE, "bm25", *MEMBERS, *OWNERS]
     )
     manifest = json.loads((fake_index / MANIFEST_FILE).read_text())
     assert manifest["format_version"] == FORMAT_VERSION
@@ -81,7 +84,7 @@ def test_manifest_from_newer_version(fake_index: Path) -> None:
 def test_truncated_faiss_file(fake_index: Path) -> None:
     path = fake_index / FAISS_FILE
     path.write_bytes(path.read_bytes()[:50])
-    with pytest.raises(CorruptIndexError, match="vectors.faiss"):
+    with pytest.raises(CorruptIndexError, match="vectors.npy"):
         Index.load(fake_index)
 
 

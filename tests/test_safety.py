@@ -19,8 +19,10 @@ from parallax.cli.main import app
 from parallax.core.errors import CorruptIndexError, IndexBusyError, InputError
 from parallax.index.builder import build_index, update_index
 from parallax.index.lock import index_lock, lock_path
-from parallax.index.manifest import FAISS_FILE, FORMAT_VERSION, MANIFEST_FILE, SENTENCES_FILE, STORE_FILE
+from parallax.index.manifest import FORMAT_VERSION, MANIFEST_FILE, STORE_FILE
 from parallax.index.reader import Index
+from parallax.index.segment import SENTENCES as SENTENCES_FILE
+from parallax.index.segment import VECTORS as FAISS_FILE
 from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.load import load_corpus
 
@@ -180,11 +182,11 @@ def _truncate(path: Path) -> None:
 @pytest.mark.parametrize(
     ("damage", "needle"),
     [
-        (lambda d: _truncate(d / FAISS_FILE), "vectors.faiss is"),
-        (lambda d: _truncate(d / SENTENCES_FILE), "sentences.faiss is"),
+        (lambda d: _truncate(d / FAISS_FILE), "vectors.npy is"),
+        (lambda d: _truncate(d / SENTENCES_FILE), "sentences.npy is"),
         (lambda d: _truncate(d / STORE_FILE), "chunks.sqlite is"),
         (lambda d: _truncate(next((d / "bm25").glob("*.npy"))), "truncated or overwritten"),
-        (lambda d: (d / FAISS_FILE).unlink(), "vectors.faiss is missing"),
+        (lambda d: (d / FAISS_FILE).unlink(), "vectors.npy is missing"),
         (lambda d: _truncate(d / MANIFEST_FILE), "manifest.json is not valid JSON"),
         (lambda d: (d / MANIFEST_FILE).write_text(""), "manifest.json is not valid JSON"),
         (lambda d: (d / MANIFEST_FILE).write_text("[1, 2]"), "not a Parallax manifest"),

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from parallax.core.errors import InputError
 from parallax.index.assemble import Rows, Vectors, assemble, vectors_for
@@ -46,6 +46,7 @@ class BuildOptions:
     bm25: BM25Config | None = None
     sentence_vectors: bool = True
     sentence_weight: float = DEFAULT_SENTENCE_WEIGHT
+    ann: str | None = None  # auto|flat|hnsw|ivf (parallax.index.ann); None keeps the index's choice (auto when new)
 
 
 @dataclass
@@ -177,6 +178,7 @@ def _update(
     rows = assemble(docs, plan, reuse, config, embedder, options.sentence_vectors)
     vectors = vectors_for(rows, embedder, old, options.batch_size, progress)
     manifest = _manifest(embedder, config, docs, rows, inputs, options.sentence_weight)
+    manifest.ann = _ann(options.ann or (old.manifest.ann.get("requested") if old else None) or "auto", rows)
     skipped = _skipped(corpus)
     manifest.extras["skipped"] = [list(pair) for pair in sorted(skipped)]
     written = not (old is not None and _nothing_new(rows, manifest, old.manifest, options.bm25))
@@ -223,6 +225,19 @@ def _manifest(
             "sentence_weight": sentence_weight if with_sentences else 0.0,
         },
     )
+
+
+def _ann(requested: str, rows: Rows) -> dict[str, Any]:
+    """The ANN structure of each matrix for ``requested``, as the manifest records them. ``auto`` goes by
+    the size of the whole index (chunks and sentences), then each matrix by its own size (a tiny one
+    stays flat)."""
+    from parallax.index.ann import choose
+
+    kind = choose(len(rows.chunks) + len(rows.sentences), requested).kind if requested == "auto" else requested
+    out: dict[str, Any] = {"requested": requested, "chunks": choose(len(rows.chunks), kind).to_dict()}
+    if rows.sentences:
+        out["sentences"] = choose(len(rows.sentences), kind).to_dict()
+    return out
 
 
 def _nothing_new(rows: Rows, manifest: Manifest, old: Manifest, bm25: BM25Config | None) -> bool:

@@ -17,11 +17,12 @@ from parallax import __version__
 from parallax.core.errors import CorruptIndexError, IndexNotFoundError
 from parallax.text.sources import short_name
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: vectors as .npy, ANN structures, delta segments; format 1 is still read
+READABLE_VERSIONS = (1, 2)
 MANIFEST_FILE = "manifest.json"
-FAISS_FILE = "vectors.faiss"
+VECTORS_FILE = "vectors.npy"
 STORE_FILE = "chunks.sqlite"
-SENTENCES_FILE = "sentences.faiss"
+LEGACY_FAISS_FILE = "vectors.faiss"  # format 1: FAISS flat files
 
 
 def rebuild_hint(path: Path) -> str:
@@ -30,7 +31,7 @@ def rebuild_hint(path: Path) -> str:
 
 def is_index_dir(path: Path) -> bool:
     """Whether ``path`` holds an index, whole or damaged (a manifest, vectors or a chunk store)."""
-    return any((path / name).is_file() for name in (MANIFEST_FILE, FAISS_FILE, STORE_FILE))
+    return any((path / name).is_file() for name in (MANIFEST_FILE, VECTORS_FILE, STORE_FILE, LEGACY_FAISS_FILE))
 
 
 def documents_not_index(folder: Path) -> str:
@@ -52,6 +53,7 @@ class DocumentRecord:
     chars: int
     chunks: int
     meta: dict[str, str | None] = field(default_factory=dict)
+    segment: str = ""  # the folder of the segment holding its rows ("" for the base segment)
 
     @property
     def short_id(self) -> str:
@@ -75,6 +77,12 @@ class Manifest:
     sentence_count: int = 0
     dense: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    # {"requested": "auto", "chunks": {"kind": ...params}, "sentences": {...}} (parallax.index.ann)
+    ann: dict[str, Any] = field(default_factory=dict)
+    # delta segments after the base, in order: {"name", "chunks", "sentences"} (parallax.index.segment)
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    # rows of removed or replaced documents still in a segment: {"chunks": [[start, end], ...], "sentences": ...}
+    deleted: dict[str, list[list[int]]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -102,7 +110,7 @@ class Manifest:
             raise CorruptIndexError(
                 f"{where} is missing fields or has unknown ones ({exc}); rebuild with: {hint}"
             ) from None
-        if manifest.format_version != FORMAT_VERSION:
+        if manifest.format_version not in READABLE_VERSIONS:
             raise CorruptIndexError(f"{where} has unknown format version {version!r}; rebuild with: {hint}")
         return manifest
 

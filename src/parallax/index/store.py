@@ -2,8 +2,8 @@
 sentences each chunk holds: every query a loaded index asks of it (``parallax.index.writer`` creates it).
 
 Offsets are character offsets into the stored document text; row ids are the row numbers of the
-vectors in the FAISS files (chunk ``i`` is row ``i`` of ``vectors.faiss``, sentence ``j`` row ``j``
-of ``sentences.faiss``).
+vectors of the store's segment (chunk ``i`` is row ``i`` of ``vectors.npy``, sentence ``j`` row ``j``
+of ``sentences.npy``; see ``parallax.index.segment``).
 """
 
 from __future__ import annotations
@@ -43,9 +43,10 @@ class Store:
         self._has_info = has_info  # an index written before document info was stored has none
 
     @classmethod
-    def open(cls, path: Path, chunk_count: int) -> Store:
-        """Open the store at ``path``, which must hold ``chunk_count`` chunks (``CorruptIndexError`` if not)."""
-        hint = rebuild_hint(path.parent)
+    def open(cls, path: Path, chunk_count: int, index_path: Path | None = None) -> Store:
+        """Open the store at ``path``, which must hold ``chunk_count`` chunks (``CorruptIndexError`` if not);
+        ``index_path`` is the index folder (the store's own folder by default), for the rebuild hint."""
+        hint = rebuild_hint(index_path or path.parent)
         try:
             if not path.is_file():
                 raise sqlite3.DatabaseError("file is missing")
@@ -127,6 +128,16 @@ class Store:
             [int(i) for i in chunk_ids],
         )
         return [(int(c), int(i), int(a), int(b)) for c, i, a, b in rows.fetchall()]
+
+    def sentence_rows(self, ids: Sequence[int]) -> list[tuple[int, str, int, int]]:
+        """``(id, source, start, end)`` of the sentences ``ids``, in no particular order."""
+        marks = ",".join("?" * len(ids))
+        rows = self._conn.execute(
+            f'SELECT s.id, d.source, s.start, s."end" FROM sentences s JOIN documents d ON d.id = s.doc_id '
+            f"WHERE s.id IN ({marks})",
+            [int(i) for i in ids],
+        )
+        return [(int(i), str(src), int(a), int(b)) for i, src, a, b in rows.fetchall()]
 
     def member_pairs(self) -> np.ndarray:
         """``(chunk_id, sentence_id)`` rows, sorted, as an ``(n, 2)`` int64 array."""

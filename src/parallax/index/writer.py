@@ -1,10 +1,14 @@
 """Writing a whole index into a staged folder and swapping it in.
 
 <index>/manifest.json     written last; records every other file's size
-<index>/vectors.faiss     FAISS IndexFlatIP over the chunks' unit vectors (inner product = cosine)
-<index>/sentences.faiss   the same for the sentences, when the index has sentence vectors
+<index>/vectors.npy       the chunks' unit vectors, float32 (inner product = cosine)
+<index>/sentences.npy     the same for the sentences, when the index has sentence vectors
+<index>/members.*.npy, owners.*.npy   which sentences each chunk holds, both ways (CSR)
+<index>/chunks.<kind>.faiss, sentences.<kind>.faiss   ANN structures of large matrices (``index.ann``)
 <index>/chunks.sqlite     documents with their text, chunks, sentences (schema below, read by ``index.store``)
 <index>/bm25/             the BM25 index (``parallax.index.bm25``)
+
+``write_segment`` writes the same files but BM25 into any folder: the base, or a delta segment.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parallax.core.files import atomic_write
-from parallax.index.flatfile import write_flat
-from parallax.index.manifest import FAISS_FILE, MANIFEST_FILE, SENTENCES_FILE, STORE_FILE, Manifest, file_sizes
+from parallax.index import ann
+from parallax.index.manifest import MANIFEST_FILE, Manifest, file_sizes
+from parallax.index.matrix import csr, write_array
+from parallax.index.segment import MEMBERS, OWNERS, SENTENCES, STORE, VECTORS
 from parallax.index.staging import staged_dir
 
 if TYPE_CHECKING:
@@ -125,19 +131,43 @@ class Contents:
     members: Sequence[Sequence[int]] = ()
 
 
+def _write_members(folder: Path, members: Sequence[Sequence[int]], sentences: int) -> None:
+    pairs = np.asarray([(c, x) for c, ids in enumerate(members) for x in ids], dtype=np.int64).reshape(-1, 2)
+    for names, rows, ordered in (
+        (MEMBERS, len(members), pairs),
+        (OWNERS, sentences, pairs[:, ::-1][np.lexsort((pairs[:, 0], pairs[:, 1]))] if len(pairs) else pairs),
+    ):
+        indptr, ids = csr(ordered, rows)
+        write_array(folder / names[0], indptr, "<i8")
+        write_array(folder / names[1], ids, "<i8")
+
+
+def write_segment(folder: Path, contents: Contents, specs: dict[str, ann.AnnSpec]) -> None:
+    """Write a segment's vectors, membership arrays, ANN structures and chunk store into ``folder``."""
+    if len(contents.chunks) != contents.vectors.shape[0]:
+        raise ValueError("one vector per chunk is required")
+    write_array(folder / VECTORS, contents.vectors, "<f4")
+    matrices = {"chunks": contents.vectors}
+    if contents.sentence_vectors is not None:
+        write_array(folder / SENTENCES, contents.sentence_vectors, "<f4")
+        matrices["sentences"] = contents.sentence_vectors
+        _write_members(folder, contents.members, len(contents.sentences))
+    for name, matrix in matrices.items():
+        spec = specs.get(name)
+        if spec is not None and spec.approximate:
+            ann.write(ann.build(matrix, spec), folder / spec.file_name(name))
+    write_store(folder / STORE, contents.docs, contents.chunks, contents.sentences, contents.members)
+
+
 def write_index(
     dest: Path, contents: Contents, manifest: Manifest, extra_writers: Sequence[Callable[[Path], None]] = ()
 ) -> None:
     """Write a whole index into a staged folder and swap it in at ``dest``; ``extra_writers`` write
     more files into the folder. The manifest, written last, records every file's size, so a truncated
     file is caught at load. Call with the index lock held (see ``parallax.index.staging``)."""
-    if len(contents.chunks) != contents.vectors.shape[0]:
-        raise ValueError("one vector per chunk is required")
+    specs = {m: ann.AnnSpec.from_dict(manifest.ann.get(m)) for m in ("chunks", "sentences")}
     with staged_dir(dest) as tmp:
-        write_flat(tmp / FAISS_FILE, manifest.dim, contents.vectors)
-        if contents.sentence_vectors is not None:
-            write_flat(tmp / SENTENCES_FILE, manifest.dim, contents.sentence_vectors)
-        write_store(tmp / STORE_FILE, contents.docs, contents.chunks, contents.sentences, contents.members)
+        write_segment(tmp, contents, specs)
         for writer in extra_writers:
             writer(tmp)
         manifest = replace(manifest, extras={**manifest.extras, "files": file_sizes(tmp)})

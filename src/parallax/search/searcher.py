@@ -16,6 +16,7 @@ import numpy as np
 from parallax.core.errors import InputError
 from parallax.embed.registry import Embedder
 from parallax.index.reader import Index
+from parallax.search.dense import dense_top
 from parallax.search.fusion import FusionConfig, fuse
 from parallax.search.highlight import Span, highlights
 from parallax.text.query import contains_all, parse_query
@@ -87,22 +88,14 @@ class SearchResult:
         }
 
 
-def _top(scores: np.ndarray, k: int, allowed: np.ndarray | None) -> dict[int, float]:
-    """The ``k`` best ids (among ``allowed``) with their scores, best first."""
-    if allowed is not None:
-        scores = np.where(allowed, scores, -np.inf)
-    k = min(k, int(np.isfinite(scores).sum()))
-    if k <= 0:
-        return {}
-    top = np.argpartition(-scores, k - 1)[:k]
-    return {int(i): float(scores[i]) for i in top[np.argsort(-scores[top], kind="stable")]}
-
-
 class Searcher:
     """Holds a loaded index and an embedder; answers queries in any mode."""
 
-    def __init__(self, index: Index, embedder: Embedder, fusion: FusionConfig = DEFAULT_FUSION) -> None:
+    def __init__(
+        self, index: Index, embedder: Embedder, fusion: FusionConfig = DEFAULT_FUSION, exact: bool = False
+    ) -> None:
         self.index = index
+        self.exact = exact  # score every chunk exactly, even where the index has ANN structures
         self.embedder = embedder
         self.fusion = fusion
         self._titles = {d.source: d.title for d in index.manifest.documents}
@@ -170,36 +163,12 @@ class Searcher:
         return mask
 
     def _dense(self, qvec: np.ndarray, k: int, allowed: np.ndarray | None) -> dict[int, float]:
-        sentences = self.index.sentence_matrix()
-        if sentences is not None:
-            return self._multi_vector(qvec[0], sentences, k, allowed)
-        return self._flat(qvec, k, allowed)
-
-    def _multi_vector(
-        self, q: np.ndarray, sentences: np.ndarray, k: int, allowed: np.ndarray | None
-    ) -> dict[int, float]:
-        """Exact scores for every chunk: w_c * cos(q, chunk) + w_s * max cos(q, sentence in chunk).
-
-        A chunk is found by its best sentence as well as by its whole text, so a precise question
-        matches the one sentence that answers it even inside a long chunk.
-        """
-        dense = self.index.manifest.dense
-        wc, ws = float(dense.get("chunk_weight", 1.0)), float(dense.get("sentence_weight", 0.0))
-        indptr, ids = self.index.chunk_members()
-        chunk_sim = self.index.chunk_matrix() @ q
-        sent_sim = sentences @ q
-        best = np.full(len(chunk_sim), -1.0, dtype=np.float32)
-        has = indptr[1:] > indptr[:-1]
-        best[has] = np.maximum.reduceat(sent_sim[ids], indptr[:-1][has])
-        best[~has] = chunk_sim[~has]
-        return _top(wc * chunk_sim + ws * best, k, allowed)
-
-    def _flat(self, qvec: np.ndarray, k: int, allowed: np.ndarray | None) -> dict[int, float]:
-        """Exact inner-product search over the chunk vectors (what a FAISS IndexFlatIP computes)."""
-        scores = self.index.chunk_matrix() @ qvec[0]
-        return _top(scores, k, allowed)
+        return dense_top(self.index, qvec[0], k, allowed, exact=self.exact)
 
     def _lexical(self, text: str, k: int, allowed: np.ndarray | None) -> dict[int, float]:
+        live = self.index.live_chunks()
+        if live is not None:
+            allowed = live if allowed is None else allowed & live
         ids, scores = self.index.bm25.search(text, k, allowed)
         return dict(zip(ids, scores))
 
