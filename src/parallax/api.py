@@ -32,6 +32,7 @@ def index_paths(
     rebuild: bool = False,
     wait: float = 0.0,
     max_file_mb: float | None = DEFAULT_MAX_FILE_MB,
+    ann: str | None = None,
 ) -> tuple[Path, UpdateStats]:
     """Create or update an index from files and folders; only new and changed documents are embedded.
 
@@ -39,8 +40,13 @@ def index_paths(
     seeds index from the seeds. Without ``index``, the paths get a named index of their own.
     ``config`` (or ``max_tokens``/``overlap``, the other setting taken from the index) sets the
     chunker explicitly: if it differs from the index's, the index is rebuilt. ``rebuild`` starts
-    over; ``wait`` is how long to wait for another build of the same index.
+    over; ``wait`` is how long to wait for another build of the same index. ``ann`` chooses the vector
+    search structure (``parallax.index.ann.KINDS``; None keeps the index's).
     """
+    from parallax.index.ann import KINDS
+
+    if ann is not None and ann not in KINDS:
+        raise InputError(f"unknown --ann {ann!r}; choose one of {', '.join(KINDS)}")
     if index is not None:
         dest = resolve_index(index)
     elif paths:
@@ -61,7 +67,7 @@ def index_paths(
         config = _chunker_with(recorded, max_tokens, overlap)
     before = _manifest_bytes(dest)
     try:
-        return dest, _build(dest, paths, config, embedder, progress, rebuild, wait, max_file_mb)
+        return dest, _build(dest, paths, config, embedder, progress, rebuild, wait, max_file_mb, ann)
     except KeyboardInterrupt:
         raise KeyboardInterrupt(_interrupted(dest, before)) from None
 
@@ -75,8 +81,9 @@ def _build(
     rebuild: bool,
     wait: float,
     max_file_mb: float | None,
+    ann: str | None,
 ) -> UpdateStats:
-    from parallax.index.builder import stored_extractions, update_index
+    from parallax.index.builder import BuildOptions, stored_extractions, update_index
     from parallax.ingest.load import load_corpus
 
     with stored_extractions(dest) as reuse:  # unchanged HTML and PDF files are not extracted again
@@ -91,6 +98,7 @@ def _build(
         progress=progress,
         rebuild=rebuild,
         wait=wait,
+        options=BuildOptions(ann=ann),
     )
 
 
@@ -190,6 +198,10 @@ class IndexInfo:
     created_at: str
     format_version: int
     sources: tuple[SourceInfo, ...]
+    sentences: int = 0
+    ann: dict[str, Any] | None = None  # the vector search structure of each matrix (manifest "ann")
+    segments: int = 0  # delta segments beside the base (small updates of a large index)
+    deleted_chunks: int = 0  # rows of removed or replaced documents still stored, until a merge
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -202,6 +214,10 @@ class IndexInfo:
             "size_bytes": self.size_bytes,
             "created_at": self.created_at,
             "format_version": self.format_version,
+            "sentences": self.sentences,
+            "ann": self.ann or {"requested": "auto", "chunks": {"kind": "flat"}},
+            "segments": self.segments,
+            "deleted_chunks": self.deleted_chunks,
             "sources": [asdict(s) for s in self.sources],
         }
 
@@ -215,11 +231,15 @@ def index_info(index: Index) -> IndexInfo:
         dim=m.dim,
         chunker=m.chunker,
         documents=len(m.documents),
-        chunks=m.chunk_count,
+        chunks=m.live_counts()[0],
         size_bytes=index.size_bytes(),
         created_at=m.created_at,
         format_version=m.format_version,
         sources=tuple(SourceInfo(d.short_id, d.source, d.title, d.chunks, d.chars) for d in m.documents),
+        sentences=m.live_counts()[1],
+        ann=m.ann or None,
+        segments=len(m.segments),
+        deleted_chunks=m.chunk_count - m.live_counts()[0],
     )
 
 

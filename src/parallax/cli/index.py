@@ -37,6 +37,14 @@ def index_cmd(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List every file: added, updated, skipped...")
     ] = False,
+    ann: Annotated[
+        str | None,
+        typer.Option(
+            "--ann",
+            help="Vector search structure: auto (exact below 200,000 vectors, approximate above), flat (always "
+            "exact), hnsw or ivf. Default: the index's, auto for a new one. Changing it rewrites the index.",
+        ),
+    ] = None,
 ) -> None:
     """Create or update an index: only new and changed documents are embedded; deleted ones are dropped."""
     from parallax.api import index_paths
@@ -51,6 +59,7 @@ def index_cmd(
             rebuild=rebuild,
             wait=wait,
             max_file_mb=max_file_mb,
+            ann=ann,
         )
     _report(stats, dest, verbose)
     hint = "" if index is None and not paths else f" --index {dest}"

@@ -12,6 +12,8 @@ from parallax.cli.common import IndexOpt, handles_errors, open_index_with_progre
 if TYPE_CHECKING:
     from parallax.api import IndexInfo
 
+MAX_ROWS = 50  # sources listed in the terminal; --json lists every one
+
 
 @handles_errors
 def info_cmd(index: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
@@ -53,9 +55,30 @@ def _print(info: IndexInfo) -> None:
         f"{info.documents} documents, {info.chunks} chunks · "
         f"{info.size_bytes / 1024:.0f} KiB · built {info.created_at}"
     )
+    console.print(f"vector search: {ann_words(info)}")
     table = Table(show_header=True, header_style="bold")
     for col in ("id", "title", "file", "chunks", "chars"):
         table.add_column(col, justify="right" if col in ("chunks", "chars") else "left")
-    for s in info.sources:
+    for s in info.sources[:MAX_ROWS]:
         table.add_row(s.id, s.title, s.source, str(s.chunks), str(s.chars))
     console.print(table)
+    if len(info.sources) > MAX_ROWS:
+        console.print(f"… and {len(info.sources) - MAX_ROWS} more sources (`parallax info --json` lists them all)")
+
+
+def ann_words(info: IndexInfo) -> str:
+    """How each matrix is searched: "exact (flat)" or "hnsw (M 32, ef_search 128), rescored exactly"."""
+    ann = info.ann or {}
+    parts = []
+    for matrix in ("chunks", "sentences"):
+        spec = ann.get(matrix) or ({"kind": "flat"} if matrix == "chunks" or info.sentences else None)
+        if spec is None:
+            continue
+        kind = spec.get("kind", "flat")
+        params = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in spec.items() if k != "kind")
+        how = "exact" if kind == "flat" else f"{kind} ({params}), candidates re-scored exactly"
+        parts.append(f"{matrix} {how}")
+    words = "; ".join(parts) + f" · --ann {ann.get('requested', 'auto')}"
+    if info.segments or info.deleted_chunks:
+        words += f" · {info.segments} delta segments, {info.deleted_chunks} deleted chunks awaiting a merge"
+    return words

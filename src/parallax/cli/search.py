@@ -27,6 +27,10 @@ def search_cmd(
         Path | None, typer.Option("--queries", help="File with one query per line; prints JSON lines.")
     ] = None,
     mode: Annotated[str, typer.Option("--mode", help="dense, bm25 or hybrid.")] = "hybrid",
+    exact: Annotated[
+        bool,
+        typer.Option("--exact", help="Score every chunk exactly, even where the index searches approximately."),
+    ] = False,
     index: IndexOpt = None,
 ) -> None:
     """Search an index and show the best passages with source, score and offsets.
@@ -41,7 +45,7 @@ def search_cmd(
     if queries is not None and query is not None:
         raise fail("give either a query or --queries FILE, not both")
     lines = _read_queries(queries) if queries is not None else []
-    searcher = Searcher(open_index_with_progress(index), get_embedder())
+    searcher = Searcher(open_index_with_progress(index), get_embedder(), exact=exact)
     sources = source or []
     if queries is not None:
         for line in lines:

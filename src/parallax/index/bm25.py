@@ -97,6 +97,7 @@ class BM25Index:
         self.size = size
         self.stopwords = frozenset(stopwords)
         self._retriever = retriever  # kept after a build, to save in bm25s's own format
+        self.avgdl = 0.0  # mean tokens per chunk (what the stored scores used); 0 when not recorded
 
     @classmethod
     def build(cls, texts: Sequence[str], config: BM25Config | None = None) -> BM25Index:
@@ -109,7 +110,7 @@ class BM25Index:
         # bm25s cannot index an empty token list for every document; give empties a placeholder.
         retriever.index([t or ["\u2205"] for t in tokens], show_progress=False)
         scores = retriever.scores
-        return cls(
+        made = cls(
             np.asarray(scores["data"]),
             np.asarray(scores["indices"]),
             np.asarray(scores["indptr"]),
@@ -119,6 +120,8 @@ class BM25Index:
             stopwords,
             retriever,
         )
+        made.avgdl = float(np.mean([len(t) or 1 for t in tokens])) if tokens else 0.0
+        return made
 
     def save(self, folder: Path) -> None:
         if self._retriever is None:
@@ -126,7 +129,7 @@ class BM25Index:
         target = folder / BM25_DIR
         target.mkdir()
         self._retriever.save(str(target), show_progress=False)
-        meta = {"size": self.size, **asdict(self.config), "stopword_list": sorted(self.stopwords)}
+        meta = {"size": self.size, **asdict(self.config), "stopword_list": sorted(self.stopwords), "avgdl": self.avgdl}
         (target / "parallax.json").write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
@@ -135,13 +138,15 @@ class BM25Index:
         try:
             meta = json.loads((target / "parallax.json").read_text(encoding="utf-8"))
             size = int(meta.pop("size"))
+            avgdl = float(meta.pop("avgdl", 0.0))
             stopwords = meta.pop("stopword_list", None)
             config = BM25Config(**meta)
             if stopwords is None:  # written before the list was stored
                 stopwords = library_stopwords(config.stopwords)
             vocab = json.loads((target / "vocab.index.json").read_text(encoding="utf-8"))
-            data, indices, indptr = (
-                np.load(target / f"{name}.csc.index.npy", allow_pickle=False) for name in ("data", "indices", "indptr")
+            data, indices, indptr = (  # memory-mapped: a query reads the columns of its terms only
+                np.load(target / f"{name}.csc.index.npy", mmap_mode="r", allow_pickle=False)
+                for name in ("data", "indices", "indptr")
             )
             if len(indptr) - 1 > len(vocab) or len(data) != len(indices) or int(indptr[-1]) != len(data):
                 raise ValueError("inconsistent arrays")
@@ -149,7 +154,9 @@ class BM25Index:
             raise CorruptIndexError(
                 f"{target} is missing or corrupt ({type(exc).__name__}); rebuild with: parallax index --index {folder}"
             ) from None
-        return cls(data, indices, indptr, {str(k): int(v) for k, v in vocab.items()}, config, size, stopwords)
+        loaded = cls(data, indices, indptr, {str(k): int(v) for k, v in vocab.items()}, config, size, stopwords)
+        loaded.avgdl = avgdl
+        return loaded
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk: the sum of the stored scores of the query's tokens (repeats count)."""
@@ -166,7 +173,7 @@ class BM25Index:
             t = self.vocab.get(term, columns)
             if t < columns:
                 lo, hi = self.indptr[t], self.indptr[t + 1]
-                np.add.at(out, self.indices[lo:hi], weight * self.data[lo:hi])
+                out[self.indices[lo:hi]] += weight * self.data[lo:hi]  # a term's column names each chunk once
         return out
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[list[int], list[float]]:
@@ -174,7 +181,11 @@ class BM25Index:
 
         ``allowed`` is an optional boolean mask over chunks.
         """
-        scores = self.scores(query)
+        return self.top(self.scores(query), k, allowed)
+
+    @staticmethod
+    def top(scores: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[list[int], list[float]]:
+        """The ``k`` best of ``scores`` (positive only, best first, ties by id) among ``allowed``."""
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         positive = np.flatnonzero(scores > 0)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from typing import Unpack
 
     from parallax.embed.registry import Embedder
+    from parallax.index.reader import Index
     from parallax.ingest.chunk import ChunkerConfig
     from parallax.ingest.document import Corpus, Document, Extraction, Reuse
 
@@ -174,18 +175,68 @@ def _update(
     if plan.redo:
         reason = f"{len(plan.redo)} Markdown/HTML documents re-chunked: the index predates heading paths"
     old = previous.index
+    skipped = _skipped(corpus)
+    if old is not None and _delta_allowed(old, options):
+        done = _try_delta(corpus, embedder, dest, previous, plan, options, progress, skipped)
+        if done is not None:
+            done.seconds = time.perf_counter() - t0
+            done.skipped_as_before = bool(skipped) and previous.skipped == skipped
+            return done
     reuse = old.reusable_rows(plan.keep) if old is not None else {}
     rows = assemble(docs, plan, reuse, config, embedder, options.sentence_vectors)
     vectors = vectors_for(rows, embedder, old, options.batch_size, progress)
     manifest = _manifest(embedder, config, docs, rows, inputs, options.sentence_weight)
     manifest.ann = _ann(options.ann or (old.manifest.ann.get("requested") if old else None) or "auto", rows)
-    skipped = _skipped(corpus)
     manifest.extras["skipped"] = [list(pair) for pair in sorted(skipped)]
     written = not (old is not None and _nothing_new(rows, manifest, old.manifest, options.bm25))
     if written:
         _write(dest, docs, rows, vectors, manifest, options.bm25)
     stats = _stats(corpus, rows, plan, vectors, t0, rebuilt=old is None, reason=reason, written=written)
     stats.skipped_as_before = bool(skipped) and previous.skipped == skipped
+    return stats
+
+
+def _delta_allowed(old: Index, options: BuildOptions) -> bool:
+    """Whether the options leave the index's settings as they are (a change of settings rewrites it)."""
+    m = old.manifest
+    same_bm25 = options.bm25 is None or (
+        m.extras.get("bm25", {}).get("k1") == options.bm25.k1 and m.extras.get("bm25", {}).get("b") == options.bm25.b
+    )
+    same_weight = not m.sentence_count or m.dense.get("sentence_weight") == options.sentence_weight
+    return options.ann in (None, m.ann.get("requested")) and same_bm25 and same_weight
+
+
+def _try_delta(
+    corpus: Corpus,
+    embedder: Embedder,
+    dest: Path,
+    previous: Previous,
+    plan: Plan,
+    options: BuildOptions,
+    progress: Callable[[int, int], None] | None,
+    skipped: frozenset[tuple[str, str]],
+) -> UpdateStats | None:
+    """Write the update as a delta segment when ``parallax.index.delta.fits`` says it may; None otherwise."""
+    from parallax.index.delta import DeltaUpdate, fits, write_delta
+
+    old = previous.index
+    assert old is not None
+    fresh = set(plan.added) | set(plan.updated)
+    if not fresh and not plan.removed:
+        return None  # nothing changed: the full path finds that nothing is to be written
+    docs = list(corpus.documents)
+    fresh_docs = [d for d in docs if d.source in fresh]
+    rows = Rows()
+    if fresh_docs:
+        with_sentences = bool(old.manifest.sentence_count)
+        rows = assemble(fresh_docs, Plan(added=tuple(fresh)), {}, previous.config, embedder, with_sentences)
+    if not fits(old, plan, len(rows.chunks) + len(rows.sentences)):
+        return None
+    vectors = vectors_for(rows, embedder, None, options.batch_size, progress)
+    update = DeltaUpdate(fresh_docs, rows if rows.chunks else None, vectors)
+    write_delta(dest, old, docs, plan, update, {"skipped": [list(pair) for pair in sorted(skipped)]})
+    stats = _stats(corpus, rows, plan, vectors, 0.0, rebuilt=False, reason="", written=True)
+    stats.chunks = old.manifest.chunk_count + len(rows.chunks)  # stored rows, deleted ones included
     return stats
 
 

@@ -114,6 +114,11 @@ class Manifest:
             raise CorruptIndexError(f"{where} has unknown format version {version!r}; rebuild with: {hint}")
         return manifest
 
+    def live_counts(self) -> tuple[int, int]:
+        """Chunks and sentences of live documents: the stored rows minus the deleted ones."""
+        gone = {k: sum(b - a for a, b in v) for k, v in self.deleted.items()}
+        return self.chunk_count - gone.get("chunks", 0), self.sentence_count - gone.get("sentences", 0)
+
     def document(self, source: str) -> DocumentRecord:
         for doc in self.documents:
             if doc.source == source:

@@ -20,6 +20,7 @@ import numpy as np
 from parallax.core.errors import IndexBusyError, IndexMismatchError, InputError
 from parallax.index.ann import AnnSpec
 from parallax.index.bm25 import BM25Index
+from parallax.index.bm25_delta import DeltaTerms, SegmentedBM25
 from parallax.index.lock import index_lock
 from parallax.index.manifest import Manifest, check_sizes, load_manifest, rebuild_hint
 from parallax.index.segment import Layout, Segment
@@ -103,7 +104,7 @@ class Index:
         )
         self._cache: dict[str, Any] = {}
         self._texts: dict[tuple[int, int], tuple[str, str]] = {}  # (segment, doc id) -> (source, text)
-        self._bm25: BM25Index | None = None
+        self._bm25: BM25Index | SegmentedBM25 | None = None
         self._pages: dict[str, tuple[int, ...]] = {}
 
     @classmethod
@@ -133,10 +134,18 @@ class Index:
         return cls(path, manifest, segments)
 
     @property
-    def bm25(self) -> BM25Index:
+    def bm25(self) -> BM25Index | SegmentedBM25:
+        """BM25 over every chunk (global ids): the base's, plus the delta segments' when there are any."""
         if self._bm25 is None:
-            self._bm25 = BM25Index.load(self.path)
+            base = BM25Index.load(self.path)
+            deltas = [DeltaTerms.load(s.layout.folder, self.path) for s in self.segments[1:]]
+            self._bm25 = SegmentedBM25(base, deltas, base.avgdl) if deltas else base
         return self._bm25
+
+    def bm25_avgdl(self) -> float:
+        """The mean chunk length the base's BM25 scores were computed with (0 when not recorded)."""
+        bm25 = self.bm25
+        return (bm25.base if isinstance(bm25, SegmentedBM25) else bm25).avgdl
 
     @property
     def approximate(self) -> bool:
