@@ -21,7 +21,7 @@ from parallax.ingest.load import load_corpus
 from parallax.search.dense import nearest_sentences
 from parallax.search.searcher import Searcher
 
-from .conftest import run, snapshot
+from .conftest import rows, run, snapshot
 from .fakes import FakeEmbedder
 
 PANDA = "004_0394954a670df23c.txt"
@@ -173,3 +173,34 @@ def test_cli_ann_exact_and_info(seeds_copy: Path, tmp_path: Path) -> None:
     code, out = run("index", str(seeds_copy), "--index", str(dest), "--ann", "annoy")
     assert code != 0 and "auto, flat, hnsw, ivf" in out
     shutil.rmtree(dest)
+
+
+def test_unchanged_files_are_not_read_again(seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file with the size and mtime the index recorded is not read; a full rewrite takes its text
+    from the index, and the result is the index a fresh build makes."""
+    from parallax.api import index_paths
+    from parallax.ingest import load
+
+    dest = tmp_path / "idx"
+    index_paths([seeds_copy], index=dest, embedder=FakeEmbedder(dim=64))
+    assert all(r.mtime_ns > 0 for r in Index.load(dest).manifest.documents)  # copies keep their old mtimes
+    real_read = load._read_bytes
+    read: list[str] = []
+
+    def spy(path: Path) -> bytes:
+        read.append(path.name)
+        return real_read(path)
+
+    monkeypatch.setattr(load, "_read_bytes", spy)
+    before = snapshot(dest)
+    _, stats = index_paths([seeds_copy], index=dest, embedder=FakeEmbedder(dim=64))
+    assert read == [] and not stats.written and snapshot(dest) == before
+    (seeds_copy / "new.txt").write_text("Quokka diplomacy\n\nThe quokka summit discussed Pacific security.\n")
+    _, stats = index_paths([seeds_copy], index=dest, embedder=FakeEmbedder(dim=64))
+    assert read == ["new.txt"] and stats.added == ["new.txt"] and stats.written
+    fresh = tmp_path / "fresh"
+    index_paths([seeds_copy], index=fresh, embedder=FakeEmbedder(dim=64), rebuild=True)
+    assert rows(Index.load(dest)) == rows(Index.load(fresh))
+    assert [Index.load(dest).document_text(d.source) for d in Index.load(fresh).manifest.documents] == [
+        Index.load(fresh).document_text(d.source) for d in Index.load(fresh).manifest.documents
+    ]

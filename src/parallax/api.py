@@ -83,12 +83,14 @@ def _build(
     max_file_mb: float | None,
     ann: str | None,
 ) -> UpdateStats:
-    from parallax.index.builder import BuildOptions, stored_extractions, update_index
+    from parallax.index.builder import BuildOptions, update_index
+    from parallax.index.known import known_files, stored_extractions
     from parallax.ingest.load import load_corpus
 
+    known = None if rebuild else known_files(dest)
     with stored_extractions(dest) as reuse:  # unchanged HTML and PDF files are not extracted again
         # fails before anything on disk is touched
-        corpus = load_corpus(paths, max_file_mb=max_file_mb, reuse=None if rebuild else reuse)
+        corpus = load_corpus(paths, max_file_mb=max_file_mb, reuse=None if rebuild else reuse, known=known)
     return update_index(
         corpus,
         embedder or get_embedder(),

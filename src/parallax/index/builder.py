@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -19,12 +18,13 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from parallax.core.errors import InputError
 from parallax.index.assemble import Rows, Vectors, assemble, vectors_for
 from parallax.index.bm25 import BM25Config, BM25Index
+from parallax.index.delta import record_of
+from parallax.index.known import filled
 from parallax.index.lock import index_lock
-from parallax.index.manifest import STORE_FILE, DocumentRecord, Manifest, is_index_dir, read_manifest
+from parallax.index.manifest import Manifest, is_index_dir, read_manifest
 from parallax.index.plan import Plan, plan_update
 from parallax.index.reuse import Previous, reusable
 from parallax.index.staging import check_destination, tidy
-from parallax.index.store import open_for_extractions, stored_document
 from parallax.index.writer import Contents, write_index
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from parallax.embed.registry import Embedder
     from parallax.index.reader import Index
     from parallax.ingest.chunk import ChunkerConfig
-    from parallax.ingest.document import Corpus, Document, Extraction, Reuse
+    from parallax.ingest.document import Corpus, Document
 
 DEFAULT_SENTENCE_WEIGHT = 0.7
 
@@ -182,6 +182,7 @@ def _update(
             done.seconds = time.perf_counter() - t0
             done.skipped_as_before = bool(skipped) and previous.skipped == skipped
             return done
+    docs = filled(docs, old, dest)
     reuse = old.reusable_rows(plan.keep) if old is not None else {}
     rows = assemble(docs, plan, reuse, config, embedder, options.sentence_vectors)
     vectors = vectors_for(rows, embedder, old, options.batch_size, progress)
@@ -262,10 +263,7 @@ def _manifest(
         model_id=embedder.model_id,
         dim=embedder.dim,
         chunker=config.to_dict(),
-        documents=[
-            DocumentRecord(d.source, d.path, d.title, d.sha256, d.format, len(d.text), per_doc.get(d.source, 0), d.meta)
-            for d in docs
-        ],
+        documents=[record_of(d, per_doc.get(d.source, 0)) for d in docs],
         chunk_count=len(rows.chunks),
         inputs=[str(Path(p).expanduser().resolve()) for p in inputs],
         created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -346,34 +344,3 @@ def _stats(
         reason=reason,
         written=written,
     )
-
-
-@contextmanager
-def stored_extractions(dest: Path) -> Iterator[Reuse | None]:
-    """What the index at ``dest`` extracted from its HTML and PDF files, for ``load_corpus(reuse=...)``.
-
-    Yields a lookup ``(source, file sha256, extractor id) -> Extraction`` that answers only when the
-    stored document came from the same bytes through the same extractor, or None when there is no
-    readable index (then every file is extracted). Read-only and lock-free: at worst, a build swapping
-    the index meanwhile makes a file be extracted again.
-    """
-    conn = open_for_extractions(dest / STORE_FILE)
-    if conn is None:
-        yield None
-        return
-    from parallax.ingest.document import Extraction
-
-    def lookup(source: str, file_sha256: str, extractor: str) -> Extraction | None:
-        found = stored_document(conn, source)
-        if found is None:
-            return None
-        text, info = found
-        if info.get("file_sha256") != file_sha256 or info.get("extractor") != extractor:
-            return None
-        pages = tuple(int(p) for p in info.get("pages") or ())
-        return Extraction(text, pages, str(info.get("auto_title") or ""), str(info.get("encoding") or ""))
-
-    try:
-        yield lookup
-    finally:
-        conn.close()

@@ -105,6 +105,14 @@ def _next_name(manifest: Manifest) -> str:
     return f"delta-{max(numbers, default=0) + 1:06d}"
 
 
+def record_of(doc: Document, chunks: int, segment: str = "") -> DocumentRecord:
+    """The manifest's record of a document (``doc.text`` must be the real text, not a stored stand-in)."""
+    return DocumentRecord(
+        doc.source, doc.path, doc.title, doc.sha256, doc.format, len(doc.text), chunks, doc.meta, segment,
+        doc.file_size, doc.file_mtime_ns,
+    )  # fmt: skip
+
+
 def _records(old: Manifest, docs: Sequence[Document], update: DeltaUpdate, name: str) -> list[DocumentRecord]:
     """Records of every document in corpus order: kept ones as they were, new ones in segment ``name``."""
     kept = {r.source: r for r in old.documents}
@@ -115,13 +123,9 @@ def _records(old: Manifest, docs: Sequence[Document], update: DeltaUpdate, name:
     out = []
     for d in docs:
         if d.source in fresh:
-            out.append(
-                DocumentRecord(
-                    d.source, d.path, d.title, d.sha256, d.format, len(d.text), per_doc.get(d.source, 0), d.meta, name
-                )
-            )
+            out.append(record_of(d, per_doc.get(d.source, 0), name))
         else:
-            out.append(kept[d.source])
+            out.append(replace(kept[d.source], meta=d.meta, title=d.title, size=d.file_size, mtime_ns=d.file_mtime_ns))
     return out
 
 

@@ -54,6 +54,8 @@ class DocumentRecord:
     chunks: int
     meta: dict[str, str | None] = field(default_factory=dict)
     segment: str = ""  # the folder of the segment holding its rows ("" for the base segment)
+    size: int = -1  # the file's bytes and mtime (ns) when indexed: unchanged ones are not read again
+    mtime_ns: int = -1
 
     @property
     def short_id(self) -> str:

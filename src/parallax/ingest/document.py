@@ -32,6 +32,9 @@ class Document:
     file_sha256: str = ""  # of the file's bytes (HTML and PDF: lets an update skip re-extracting them)
     auto_title: str = ""  # the title found in the file or guessed from its text (``meta`` may override it)
     extractor: str = ""  # HTML and PDF: ``extractor_id()`` of the code that extracted ``text``
+    file_size: int = -1  # bytes of the file when it was read, and its mtime in ns (-1: not to be trusted)
+    file_mtime_ns: int = -1
+    stored: bool = False  # not read: unchanged since the index recorded it (``text`` is "": take the index's)
 
     @property
     def short_id(self) -> str:
@@ -89,3 +92,5 @@ class Extraction:
 
 
 Reuse = Callable[[str, str, str], Extraction | None]  # (source, file sha256, extractor id) -> stored
+# (source, resolved path, size, mtime ns) -> a ``stored`` Document for a file unchanged since it was indexed
+Known = Callable[[str, str, int, int], Document | None]

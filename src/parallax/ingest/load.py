@@ -16,14 +16,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from parallax.core.errors import CorpusError
 from parallax.core.settings import DEFAULT_MAX_FILE_MB
 from parallax.ingest import extract
 from parallax.ingest.decode import decode_bytes
-from parallax.ingest.document import Corpus, Document, Extraction, Reuse, SkipFile, Skipped, sha256_text
+from parallax.ingest.document import Corpus, Document, Extraction, Known, Reuse, SkipFile, Skipped, sha256_text
 from parallax.ingest.formats import GZIP_SUFFIX, FileKind, describe_supported, file_kind, gunzip, split_gzip
 
 METADATA_FILE = "sources.json"
@@ -110,21 +112,31 @@ def load_document(
     max_bytes: int | None = None,
     source: str | None = None,
     reuse: Reuse | None = None,
+    known: Known | None = None,
 ) -> Document:
     """Read one file into a ``Document``; ``SkipFile`` (a ``CorpusError``) says why it cannot be used.
 
     ``source`` is its id in the corpus (default: the file name). For HTML and PDF, ``reuse`` may
     return what an index stored for the same source, bytes and extractor; it is used instead of
-    extracting again.
+    extracting again. ``known`` may return the document an index holds for a file whose size and mtime
+    are as it recorded them: the file is then not read at all (a folder of 100,000 unchanged files is
+    checked in a second). A file modified less than ``RACY_SECONDS`` ago records no mtime, so that a
+    change within the clock's resolution is never missed.
     """
     kind = file_kind(path)
     if kind is None:
         raise SkipFile(f"unsupported type {_type_of(path)}", "unsupported")
     _check_size(path, max_bytes)
     fmt = kind.format
+    source = source or path.name
+    size, mtime_ns = _stat(path)
+    if known is not None and mtime_ns >= 0:
+        same = known(source, str(path.resolve()), size, mtime_ns)
+        if same is not None:
+            meta = dict(meta or {})
+            return replace(same, meta=meta, title=meta.get("title") or same.auto_title or same.title)
     data = _read_bytes(path)
     file_sha256 = hashlib.sha256(data).hexdigest()
-    source = source or path.name
     extracted = fmt in extract.EXTRACTED_FORMATS
     stored = reuse(source, file_sha256, extract.extractor_id()) if reuse and extracted else None
     found = stored if stored is not None else _extracted(data, path, kind, max_bytes)
@@ -142,7 +154,22 @@ def load_document(
         file_sha256=file_sha256,
         auto_title=found.auto_title,
         extractor=extract.extractor_id() if extracted else "",
+        file_size=size,
+        file_mtime_ns=mtime_ns,
     )
+
+
+RACY_SECONDS = 2.0
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    """The file's size and mtime (ns); mtime -1 when the file changed too recently to trust it."""
+    try:
+        st = path.stat()
+    except OSError:
+        return -1, -1
+    fresh = time.time_ns() - st.st_mtime_ns < RACY_SECONDS * 1e9
+    return st.st_size, -1 if fresh else st.st_mtime_ns
 
 
 def _real_folders(folder: Path) -> set[str]:
@@ -192,7 +219,9 @@ def _walk(folder: Path, skipped: list[Skipped]) -> list[Path]:
     return files
 
 
-def _load_folder(root: Path, max_bytes: int | None, reuse: Reuse | None, skipped: list[Skipped]) -> list[Document]:
+def _load_folder(
+    root: Path, max_bytes: int | None, lookups: tuple[Reuse | None, Known | None], skipped: list[Skipped]
+) -> list[Document]:
     """The documents in a folder; other files are added to ``skipped`` with the reason."""
     documents: list[Document] = []
     metadata = {root: load_metadata(root)}
@@ -207,17 +236,17 @@ def _load_folder(root: Path, max_bytes: int | None, reuse: Reuse | None, skipped
             metadata[path.parent] = load_metadata(path.parent)
         meta = metadata[path.parent].get(path.name) or metadata[root].get(rel)
         try:
-            documents.append(load_document(path, meta, max_bytes, source=rel, reuse=reuse))
+            documents.append(load_document(path, meta, max_bytes, rel, *lookups))
         except SkipFile as exc:
             skipped.append(Skipped(str(path), str(exc), exc.kind))
     return documents
 
 
-def _load_file(path: Path, max_bytes: int | None, reuse: Reuse | None) -> Document:
+def _load_file(path: Path, max_bytes: int | None, lookups: tuple[Reuse | None, Known | None]) -> Document:
     """A file named explicitly: it must be of a supported type and readable."""
     if file_kind(path) is None:
         raise CorpusError(f"{path}: unsupported file type {_type_of(path)}; supported: {describe_supported()}")
-    return load_document(path, load_metadata(path.parent).get(path.name), max_bytes, reuse=reuse)
+    return load_document(path, load_metadata(path.parent).get(path.name), max_bytes, None, *lookups)
 
 
 def _unique(documents: list[Document], skipped: list[Skipped]) -> list[Document]:
@@ -243,7 +272,10 @@ def _unique(documents: list[Document], skipped: list[Skipped]) -> list[Document]
 
 
 def load_corpus(
-    paths: Sequence[Path], max_file_mb: float | None = DEFAULT_MAX_FILE_MB, reuse: Reuse | None = None
+    paths: Sequence[Path],
+    max_file_mb: float | None = DEFAULT_MAX_FILE_MB,
+    reuse: Reuse | None = None,
+    known: Known | None = None,
 ) -> Corpus:
     """Load documents from folders and files.
 
@@ -256,7 +288,8 @@ def load_corpus(
     so files with one name in different subfolders are distinct documents; a file at the folder's
     top, or named explicitly, is known by its name. Metadata comes from ``sources.json`` in the
     file's own folder (keyed by file name) or in the folder indexed (keyed by the relative path).
-    ``reuse`` lets unchanged HTML and PDF files skip extraction (see ``load_document``).
+    ``reuse`` lets unchanged HTML and PDF files skip extraction, ``known`` lets files unchanged since
+    an index recorded them skip reading (see ``load_document``).
     """
     if not paths:
         raise CorpusError("no input paths given")
@@ -268,9 +301,9 @@ def load_corpus(
         if not root.exists():
             raise CorpusError(f"no such file or folder: {root}")
         if root.is_dir():
-            documents.extend(_load_folder(root, max_bytes, reuse, skipped))
+            documents.extend(_load_folder(root, max_bytes, (reuse, known), skipped))
         else:
-            documents.append(_load_file(root, max_bytes, reuse))
+            documents.append(_load_file(root, max_bytes, (reuse, known)))
     unique = _unique(documents, skipped)
     if not unique:
         where = ", ".join(str(p) for p in paths)
