@@ -94,12 +94,17 @@ def test_small_update_writes_a_delta_segment_and_links_the_base(seeds_copy: Path
     assert live is not None and live.sum() < len(after)
 
 
-def test_delta_index_answers_as_a_full_rebuild_does(seeds_copy: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["hnsw", "flat"])
+def test_delta_index_answers_as_a_full_rebuild_does(
+    seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.setattr(delta, "DELTA_FROM", 100)  # a "large" flat index: deltas too, searched exactly
     dest = tmp_path / "idx"
-    _build(seeds_copy, dest).close()
+    _build(seeds_copy, dest, kind).close()
     _edit(seeds_copy)
     updated = _update(seeds_copy, dest)
-    fresh = _build(seeds_copy, tmp_path / "fresh")
+    assert updated.manifest.segments
+    fresh = _build(seeds_copy, tmp_path / "fresh", kind)
     assert _results(updated, "dense") == _results(fresh, "dense")
     gone = {d.source for d in fresh.manifest.documents} ^ {d.source for d in updated.manifest.documents}
     assert not gone

@@ -136,6 +136,30 @@ def build_index(
     return update_index(corpus, embedder, dest, config, rebuild=True, **run)
 
 
+def write_rows(
+    dest: Path,
+    docs: Sequence[Document],
+    rows: Rows,
+    vectors: Vectors,
+    embedder: Embedder,
+    config: ChunkerConfig,
+    *,
+    inputs: Sequence[str] = (),
+    options: BuildOptions = BuildOptions(),
+) -> Manifest:
+    """Write a new index at ``dest`` from rows and vectors made elsewhere (another engine, a benchmark)
+    exactly as ``update_index`` writes one: the same manifest, ANN structures, BM25 and staged swap,
+    under the index lock. ``embedder`` names the model (``model_id``, ``dim``); it is not called."""
+    dest = Path(dest)
+    check_destination(dest)
+    with index_lock(dest, 0.0):
+        tidy(dest)
+        manifest = _manifest(embedder, config, docs, rows, inputs, options.sentence_weight)
+        manifest.ann = _ann(options.ann or "auto", rows)
+        _write(dest, docs, rows, vectors, manifest, options.bm25)
+    return manifest
+
+
 def _previous(
     dest: Path, embedder: Embedder, config: ChunkerConfig | None, sentence_vectors: bool, rebuild: bool
 ) -> Previous:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from parallax.index.reader import Index
     from parallax.ingest.document import Document
 
+DELTA_FROM = 50_000  # passages (chunks and sentences): a smaller index is rewritten whole, as before
 DELTA_LIMIT = 50_000  # vectors (chunks and sentences) in all delta segments together
 DELETED_SHARE = 0.10  # of the index's chunks, deleted but still stored
 
@@ -56,10 +57,12 @@ def _deleted_count(deleted: dict[str, list[list[int]]], key: str) -> int:
 
 
 def fits(old: Index, plan: Plan, new_vectors: int) -> bool:
-    """Whether this update can be a delta on ``old``: a large index (ANN structures), BM25 statistics
-    recorded, no renames or re-chunking, and the deltas and deletions stay within their bounds."""
+    """Whether this update can be a delta on ``old``: a large index (ANN structures, or ``DELTA_FROM``
+    passages), BM25 statistics recorded, no renames or re-chunking, and the deltas and deletions stay
+    within their bounds."""
     m = old.manifest
-    if not old.approximate or plan.moved or plan.redo or old.bm25_avgdl() <= 0:
+    large = old.approximate or m.chunk_count + m.sentence_count >= DELTA_FROM
+    if not large or plan.moved or plan.redo or old.bm25_avgdl() <= 0:
         return False
     in_deltas = sum(int(s["chunks"]) + int(s["sentences"]) for s in m.segments) + new_vectors
     changed = [*plan.updated, *plan.removed]

@@ -179,6 +179,26 @@ class Index:
         parts = [s.sentences if s.sentences is not None else np.zeros((0, dim), np.float32) for s in self.segments]
         return self._joined("sentences", parts)
 
+    def _gather(self, ids: np.ndarray, sentences: bool) -> np.ndarray:
+        offsets = self.sentence_offsets if sentences else self.chunk_offsets
+        out = np.zeros((len(ids), self.manifest.dim), dtype=np.float32)
+        ids = np.asarray(ids, dtype=np.int64)
+        seg_of = np.searchsorted(offsets, ids, side="right") - 1
+        for seg in np.unique(seg_of):
+            where = seg_of == seg
+            matrix = self.segments[seg].sentences if sentences else self.segments[seg].vectors
+            assert matrix is not None
+            out[where] = matrix[ids[where] - offsets[seg]]
+        return out
+
+    def chunk_vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The vectors of the chunks ``ids`` (global), read from each segment's mapped file."""
+        return self._gather(ids, sentences=False)
+
+    def sentence_vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The vectors of the sentences ``ids`` (global), read from each segment's mapped file."""
+        return self._gather(ids, sentences=True)
+
     def _joined_csr(self, key: str, which: str) -> tuple[np.ndarray, np.ndarray]:
         pairs = [s.members() if which == "members" else s.owners() for s in self.segments]
         if len(pairs) == 1:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from parallax.index.reader import Index
+from parallax.index.segment import Segment
 
 EXACT_SUBSET = 50_000  # a filter (--source, a phrase) that leaves fewer chunks than this is scored exactly
 
@@ -37,13 +38,18 @@ def _weights(index: Index) -> tuple[float, float]:
 
 
 def score_all(index: Index, q: np.ndarray) -> np.ndarray:
-    """The exact dense score of every chunk (global ids)."""
-    chunk_sim = index.chunk_matrix() @ q
-    sentences = index.sentence_matrix()
-    if sentences is None:
+    """The exact dense score of every chunk (global ids), segment by segment."""
+    parts = [_score_segment(index, seg, q) for seg in index.segments]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _score_segment(index: Index, seg: Segment, q: np.ndarray) -> np.ndarray:
+    chunk_sim = seg.vectors @ q
+    sentences = seg.sentences
+    if sentences is None or not index.manifest.sentence_count:
         return np.asarray(chunk_sim, dtype=np.float32)
     wc, ws = _weights(index)
-    indptr, ids = index.chunk_members()
+    indptr, ids = seg.members()
     sent_sim = sentences @ q
     best = np.array(chunk_sim, dtype=np.float32)
     has = indptr[1:] > indptr[:-1]
@@ -54,9 +60,8 @@ def score_all(index: Index, q: np.ndarray) -> np.ndarray:
 
 def score_some(index: Index, q: np.ndarray, chunk_ids: np.ndarray) -> np.ndarray:
     """The exact dense score of the chunks ``chunk_ids`` (sorted global ids), from the stored vectors."""
-    chunk_sim = index.chunk_matrix()[chunk_ids] @ q
-    sentences = index.sentence_matrix()
-    if sentences is None or not len(chunk_ids):
+    chunk_sim = index.chunk_vectors(chunk_ids) @ q
+    if not index.manifest.sentence_count or not len(chunk_ids):
         return np.asarray(chunk_sim, dtype=np.float32)
     wc, ws = _weights(index)
     indptr, ids = index.chunk_members()
@@ -66,7 +71,7 @@ def score_some(index: Index, q: np.ndarray, chunk_ids: np.ndarray) -> np.ndarray
     best = np.array(chunk_sim, dtype=np.float32)
     has = lengths > 0
     if has.any():
-        sims = sentences[np.asarray(members, dtype=np.int64)] @ q
+        sims = index.sentence_vectors(np.asarray(members, dtype=np.int64)) @ q
         offsets = np.concatenate([[0], np.cumsum(lengths)])[:-1]
         best[has] = np.maximum.reduceat(sims, offsets[has])
     return np.asarray(wc * chunk_sim + ws * best, dtype=np.float32)
@@ -123,8 +128,7 @@ def nearest_sentences(
     index without ANN structures or with ``exact``; else the base's ANN candidates plus every delta
     sentence, re-scored from the stored vectors.
     """
-    sentences = index.sentence_matrix()
-    if sentences is None:
+    if not index.manifest.sentence_count:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     live = index.live_sentences()
     if live is not None:
@@ -132,15 +136,16 @@ def nearest_sentences(
     base = index.segments[0]
     searcher = base.ann("sentences")
     if exact or searcher is None:
-        found = top(np.asarray(sentences @ q), k, allowed)
+        sims = [np.asarray(s.sentences @ q) for s in index.segments if s.sentences is not None]
+        found = top(np.concatenate(sims) if len(sims) > 1 else sims[0], k, allowed)
     elif allowed is not None and int(allowed.sum()) <= EXACT_SUBSET:
         ids = np.flatnonzero(allowed)
-        found = top(np.asarray(sentences[ids] @ q), k, None, ids)
+        found = top(index.sentence_vectors(ids) @ q, k, None, ids)
     else:
         ann_ids = searcher.search(q, max(2 * k, searcher.candidates))[0][0]
-        delta = np.arange(index.sentence_offsets[1], len(sentences), dtype=np.int64)
+        delta = np.arange(index.sentence_offsets[1], index.sentence_offsets[-1], dtype=np.int64)
         ids = np.unique(np.concatenate([ann_ids[ann_ids >= 0].astype(np.int64), delta]))
         if allowed is not None:
             ids = ids[allowed[ids]]
-        found = top(np.asarray(sentences[ids] @ q), k, None, ids)
+        found = top(index.sentence_vectors(ids) @ q, k, None, ids)
     return np.fromiter(found, dtype=np.int64, count=len(found)), np.fromiter(found.values(), np.float32, len(found))
