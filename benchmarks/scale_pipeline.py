@@ -249,7 +249,8 @@ def print_table(results: list[dict[str, Any]]) -> None:
         cells = [r["passages"], r["ann"], r["build_seconds"], round(r["bytes_on_disk"] / 1e6),
                  r["cold_search"]["seconds"], round(r["cold_search"]["peak_rss_bytes"] / 2**20),
                  w["vector_search_ms"]["p50"], w["vector_search_ms"]["p99"], w["hybrid_query_ms"]["p50"],
-                 w["hybrid_query_ms"]["p99"], w["recall_at_10_vs_exact"], r["add_one_document"]["add_seconds"]]  # fmt: skip
+                 w["hybrid_query_ms"]["p99"], w["recall_at_10_vs_exact"],
+                 r["add_one_document"]["add_seconds"]]  # fmt: skip
         print(" | ".join(str(c) for c in cells))
 
 
