@@ -86,6 +86,8 @@ def _report(stats: UpdateStats, dest: Path, verbose: bool) -> None:
         head += f"; {'rebuilt: ' if stats.rebuilt else ''}{stats.reason}"
     elif not stats.written:
         head += "; nothing changed"
+    elif stats.delta:
+        head += f"; written as a small update: {stats.delta}, merged once they pass 50,000"
     err.print(
         f"{escape(head)}. {_counts(stats)}. Embedded {stats.chunks_embedded} chunks and {stats.sentences_embedded} "
         f"sentences in {stats.seconds:.1f} s. Index: {escape(str(dest))}",

@@ -137,12 +137,12 @@ def vectors_for(
     if fresh is not None:
         vectors[new_chunks] = fresh[: len(new_chunks)]
         sent_vectors[new_sentences] = fresh[len(new_chunks) :]
-    if previous is not None:
+    if previous is not None:  # stored vectors, read segment by segment (never the whole index at once)
         kept = [i for i, o in enumerate(rows.chunk_origin) if o >= 0]
         if kept:
-            vectors[kept] = previous.chunk_matrix()[[rows.chunk_origin[i] for i in kept]]
+            vectors[kept] = previous.chunk_vectors(np.asarray([rows.chunk_origin[i] for i in kept], dtype=np.int64))
         kept = [i for i, o in enumerate(rows.sentence_origin) if o >= 0]
-        old_sentences = previous.sentence_matrix()
-        if kept and old_sentences is not None:
-            sent_vectors[kept] = old_sentences[[rows.sentence_origin[i] for i in kept]]
+        if kept and previous.manifest.sentence_count:
+            origins = np.asarray([rows.sentence_origin[i] for i in kept], dtype=np.int64)
+            sent_vectors[kept] = previous.sentence_vectors(origins)
     return Vectors(vectors, sent_vectors, embed_seconds)

@@ -76,6 +76,7 @@ class UpdateStats(BuildStats):
     rebuilt: bool = True  # every document chunked and embedded afresh
     reason: str = ""  # why, when an index was there before
     written: bool = True  # False: nothing changed, the index on disk was left as it was
+    delta: str = ""  # written as a delta segment beside the base: what it holds, e.g. "delta-000002 (2 segments)"
 
 
 class RunArgs(TypedDict, total=False):
@@ -259,9 +260,11 @@ def _try_delta(
         return None
     vectors = vectors_for(rows, embedder, None, options.batch_size, progress)
     update = DeltaUpdate(fresh_docs, rows if rows.chunks else None, vectors)
-    write_delta(dest, old, docs, plan, update, {"skipped": [list(pair) for pair in sorted(skipped)]})
+    manifest = write_delta(dest, old, docs, plan, update, {"skipped": [list(pair) for pair in sorted(skipped)]})
     stats = _stats(corpus, rows, plan, vectors, 0.0, rebuilt=False, reason="", written=True)
-    stats.chunks = old.manifest.chunk_count + len(rows.chunks)  # stored rows, deleted ones included
+    stats.chunks, stats.sentences = manifest.live_counts()
+    stored = sum(int(x["chunks"]) + int(x["sentences"]) for x in manifest.segments)
+    stats.delta = f"{len(manifest.segments)} delta segments of {stored:,} vectors beside the base"
     return stats
 
 
