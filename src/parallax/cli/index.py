@@ -87,7 +87,7 @@ def _report(stats: UpdateStats, dest: Path, verbose: bool) -> None:
     elif not stats.written:
         head += "; nothing changed"
     elif stats.delta:
-        head += f"; written as a small update: {stats.delta}, merged once they pass 50,000"
+        head += f"; written as a small update: {stats.delta}"
     err.print(
         f"{escape(head)}. {_counts(stats)}. Embedded {stats.chunks_embedded} chunks and {stats.sentences_embedded} "
         f"sentences in {stats.seconds:.1f} s. Index: {escape(str(dest))}",

@@ -243,6 +243,7 @@ def _try_delta(
     skipped: frozenset[tuple[str, str]],
 ) -> UpdateStats | None:
     """Write the update as a delta segment when ``parallax.index.delta.fits`` says it may; None otherwise."""
+    from parallax.index import delta
     from parallax.index.delta import DeltaUpdate, fits, write_delta
 
     old = previous.index
@@ -264,7 +265,10 @@ def _try_delta(
     stats = _stats(corpus, rows, plan, vectors, 0.0, rebuilt=False, reason="", written=True)
     stats.chunks, stats.sentences = manifest.live_counts()
     stored = sum(int(x["chunks"]) + int(x["sentences"]) for x in manifest.segments)
-    stats.delta = f"{len(manifest.segments)} delta segments of {stored:,} vectors beside the base"
+    stats.delta = (
+        f"{len(manifest.segments)} delta segments of {stored:,} vectors beside the base, "
+        f"merged into it past {delta.DELTA_LIMIT:,}"
+    )
     return stats
 
 
