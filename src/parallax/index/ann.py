@@ -25,7 +25,10 @@ import numpy as np
 
 KINDS = ("auto", "flat", "hnsw", "ivf")
 FLAT_BELOW = 200_000  # vectors in one matrix; benchmarks/scale.py: the flat scan passes ~3 ms near here
+DEFAULT_KIND = "hnsw"  # what auto builds at FLAT_BELOW vectors and above
 MIN_ANN = 1_000  # fewer vectors than this are always searched exactly, whatever was asked
+TRAIN_PER_CELL = 40  # IVF k-means trains on at most this many vectors per cell (FAISS warns below 39)
+TRAIN_ITERATIONS = 10
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def choose(count: int, requested: str = "auto") -> AnnSpec:
         raise ValueError(f"unknown ANN kind {requested!r}; choose one of {', '.join(KINDS)}")
     kind = requested
     if kind == "auto":
-        kind = "flat" if count < FLAT_BELOW else "hnsw"
+        kind = "flat" if count < FLAT_BELOW else DEFAULT_KIND
     if count < MIN_ANN:
         kind = "flat"
     if kind == "hnsw":
@@ -78,27 +81,51 @@ def build(vectors: np.ndarray, spec: AnnSpec) -> Any:
     import faiss
 
     x = np.ascontiguousarray(vectors, dtype=np.float32)
-    d = x.shape[1]
-    p = spec.params
     if spec.kind == "hnsw":
-        index = faiss.IndexHNSWSQ(d, faiss.ScalarQuantizer.QT_8bit, int(p["M"]), faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = int(p["ef_construction"])
+        index = _hnsw(x.shape[1], spec.params)
         index.train(x)
         index.add(x)
         return index
     if spec.kind == "ivf":
-        quantizer = faiss.IndexFlatIP(d)
-        index = faiss.IndexIVFScalarQuantizer(
-            quantizer, d, int(p["nlist"]), faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
-        )
+        p = spec.params
+        nlist = int(p["nlist"])
+        quantizer = faiss.IndexFlatIP(x.shape[1])
+        if p.get("codes", "sq8") == "flat":
+            index = faiss.IndexIVFFlat(quantizer, x.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
+        else:
+            index = faiss.IndexIVFScalarQuantizer(
+                quantizer, x.shape[1], nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+            )
+        index.cp.niter = int(p.get("train_iterations", TRAIN_ITERATIONS))
         sample = x
-        if len(x) > 256 * int(p["nlist"]):
+        per_cell = int(p.get("train_per_cell", TRAIN_PER_CELL))
+        if len(x) > per_cell * nlist:
             rng = np.random.default_rng(0)
-            sample = x[np.sort(rng.choice(len(x), 256 * int(p["nlist"]), replace=False))]
+            sample = x[np.sort(rng.choice(len(x), per_cell * nlist, replace=False))]
         index.train(sample)
         index.add(x)
         return index
     raise ValueError(f"no FAISS structure to build for kind {spec.kind!r}")
+
+
+def _hnsw(d: int, p: dict[str, Any]) -> Any:
+    import faiss
+
+    if p.get("codes", "sq8") == "flat":
+        index = faiss.IndexHNSWFlat(d, int(p["M"]), faiss.METRIC_INNER_PRODUCT)
+    else:
+        index = faiss.IndexHNSWSQ(d, faiss.ScalarQuantizer.QT_8bit, int(p["M"]), faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = int(p["ef_construction"])
+    return index
+
+
+def rescore(matrix: np.ndarray, query: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best of candidate ``ids`` (-1 ignored) for one ``query``, by exact cosine against the
+    stored unit rows of ``matrix``: (ids, scores), best first."""
+    ids = ids[ids >= 0]
+    scores = matrix[ids] @ np.asarray(query, dtype=np.float32).reshape(-1)
+    order = np.argsort(-scores, kind="stable")[:k]
+    return ids[order], scores[order]
 
 
 def write(index: Any, path: Path) -> None:
