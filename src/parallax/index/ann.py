@@ -82,14 +82,15 @@ def build(vectors: np.ndarray, spec: AnnSpec) -> Any:
 
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     if spec.kind == "hnsw":
-        index = _hnsw(x.shape[1], spec.params)
-        index.train(x)
-        index.add(x)
-        return index
+        graph = _hnsw(x.shape[1], spec.params)
+        graph.train(x)
+        graph.add(x)
+        return graph
     if spec.kind == "ivf":
         p = spec.params
         nlist = int(p["nlist"])
         quantizer = faiss.IndexFlatIP(x.shape[1])
+        index: Any
         if p.get("codes", "sq8") == "flat":
             index = faiss.IndexIVFFlat(quantizer, x.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
         else:
@@ -111,10 +112,12 @@ def build(vectors: np.ndarray, spec: AnnSpec) -> Any:
 def _hnsw(d: int, p: dict[str, Any]) -> Any:
     import faiss
 
+    index: Any
     if p.get("codes", "sq8") == "flat":
         index = faiss.IndexHNSWFlat(d, int(p["M"]), faiss.METRIC_INNER_PRODUCT)
     else:
-        index = faiss.IndexHNSWSQ(d, faiss.ScalarQuantizer.QT_8bit, int(p["M"]), faiss.METRIC_INNER_PRODUCT)
+        qt: Any = faiss.ScalarQuantizer.QT_8bit  # the stubs type it as a quantizer, FAISS takes the enum
+        index = faiss.IndexHNSWSQ(d, qt, int(p["M"]), faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = int(p["ef_construction"])
     return index
 
