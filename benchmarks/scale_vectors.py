@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 PCTS = (1, 10, 25, 50, 75, 90, 99)
-SIGMAS = (0.4, 0.6, 0.8, 1.0, 1.2, 1.5)
+SIGMAS = (0.2, 0.3, 0.35, 0.4, 0.5, 0.6)
 
 
 def real_vectors(cache: Path, index_dir: Path) -> np.ndarray:
