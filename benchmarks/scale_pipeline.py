@@ -16,8 +16,8 @@ Passages are chunks and sentences, each with its own vector (SciFact: 10,115 chu
 sentences). The corpus is SciFact's 5,183 abstracts, copied as often as the size needs: copy 0 is
 the real text with its real MiniLM vectors (embedded once, cached in ``benchmarks/results/tmp/``);
 copy k > 0 is the same text with a line ``[copy k]`` appended (so it is a distinct document) and
-vectors generated around the real ones (real vector + Gaussian noise of ``--sigma`` per dimension,
-renormalised; ``scale.py`` picks sigma so that nearest-neighbour similarities look like the real
+vectors generated around the real ones (real vector + Gaussian noise of norm ``--sigma``,
+renormalised; ``scale.py`` picks sigma, the noise's expected norm, so that nearest-neighbour similarities look like the real
 data's). Chunking and embedding are skipped for the copies: rows are copied from the SciFact index and
 written with ``parallax.index.builder.write_rows``, which writes exactly what ``parallax index`` writes.
 
@@ -89,8 +89,11 @@ def write_corpus(folder: Path, texts: dict[str, str], reusable: dict[str, Any], 
 
 
 def noisy(vectors: np.ndarray, sigma: float, seed: int) -> np.ndarray:
-    out = vectors + np.random.default_rng(seed).normal(0, sigma, vectors.shape).astype(np.float32)
-    return np.asarray(out / np.linalg.norm(out, axis=1, keepdims=True), dtype=np.float32)
+    """``scale.py``'s generator: each row plus Gaussian noise of expected norm ``sigma``, renormalised."""
+    sys.path.insert(0, str(HERE))
+    from scale_vectors import noisy as generate
+
+    return np.asarray(generate(vectors, sigma, np.random.default_rng(seed)), dtype=np.float32)
 
 
 def rows_and_vectors(folder: Path, source: Index, reusable: dict[str, Any], sigma: float) -> tuple[Any, Rows, Vectors]:
@@ -189,7 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--kinds", default="flat,hnsw,ivf")
-    parser.add_argument("--sigma", type=float, default=0.02, help="noise per dimension (see scale.py)")
+    parser.add_argument("--sigma", type=float, default=0.3, help="expected noise norm (scale.py's choice)")
     parser.add_argument("--runs", type=int, default=5, help="cold searches per index")
     parser.add_argument("--queries", type=int, default=300, help="SciFact test queries for warm figures")
     parser.add_argument("--scifact-index", type=Path, default=TMP / "scifact-index")

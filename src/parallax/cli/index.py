@@ -41,7 +41,7 @@ def index_cmd(
         str | None,
         typer.Option(
             "--ann",
-            help="Vector search structure: auto (exact below 200,000 vectors, approximate above), flat (always "
+            help="Vector search structure: auto (exact below 100,000 vectors, approximate above), flat (always "
             "exact), hnsw or ivf. Default: the index's, auto for a new one. Changing it rewrites the index.",
         ),
     ] = None,

@@ -22,9 +22,11 @@ in ``benchmarks/results/scale.json``):
 (recall@10 of the re-scored top 10 against the exact one, SciFact's 1109 queries; the machine was
 shared, load average 3.5 to 9, so latencies are high-side.) Flat stays exact below 100k per matrix:
 SciFact's 10k chunks and 50k sentences keep their figures, and from 100k the scan costs ~18 ms where
-HNSW answers in under 2 ms. HNSW is the default above it: the only structure under 3 ms at 1M with
-recall >= 0.95; its price is the cold load (the graph is read, not mapped: 6.4 s and 366 MB at 1M
-from a cold page cache, against IVF's 0.8 s and 61 MB) and the build (222 s at 1M on 2 cores, IVF
+HNSW answers in under 2 ms. IVF is the default above it: a search is a new process, and
+HNSW's graph is read, not mapped, at every start (6.4 s and 366 MB at 1M from a cold page cache,
+against IVF's 0.8 s and 61 MB), which breaks a 1-second cold search; IVF at nprobe 64 keeps recall
+>= 0.96 at every size for 2-4 ms. HNSW stays one flag away (``--ann hnsw``) for a long-lived process
+such as the shell: 1.55 ms at 1M, recall 0.953; it also builds slower (222 s at 1M on 2 cores, IVF
 142 s). SQ8 codes re-scored match flat codes' recall at a third of the file (codes "flat" kept as
 an option). The 1M set is 60k real vectors plus generated ones (a real vector plus noise, sigma 0.3),
 denser than real data, so its recall is likely on the low side.
@@ -43,7 +45,7 @@ import numpy as np
 
 KINDS = ("auto", "flat", "hnsw", "ivf")
 FLAT_BELOW = 100_000  # vectors in one matrix; SciFact (10k chunks, 50k sentences) stays exact
-DEFAULT_KIND = "hnsw"  # what auto builds at FLAT_BELOW vectors and above
+DEFAULT_KIND = "ivf"  # what auto builds at FLAT_BELOW vectors and above (cold start: see above)
 MIN_ANN = 1_000  # fewer vectors than this are always searched exactly, whatever was asked
 TRAIN_PER_CELL = 40  # IVF k-means trains on at most this many vectors per cell (FAISS warns below 39)
 TRAIN_ITERATIONS = 10
