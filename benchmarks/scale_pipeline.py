@@ -16,8 +16,8 @@ Passages are chunks and sentences, each with its own vector (SciFact: 10,115 chu
 sentences). The corpus is SciFact's 5,183 abstracts, copied as often as the size needs: copy 0 is
 the real text with its real MiniLM vectors (embedded once, cached in ``benchmarks/results/tmp/``);
 copy k > 0 is the same text with a line ``[copy k]`` appended (so it is a distinct document) and
-vectors generated around the real ones (real vector + Gaussian noise of norm ``--sigma``,
-renormalised; ``scale.py`` picks sigma, the noise's expected norm, so that nearest-neighbour similarities look like the real
+vectors generated around the real ones (real vector + Gaussian noise of expected norm ``--sigma``,
+renormalised; ``scale.py`` picks sigma so that nearest-neighbour similarities look like the real
 data's). Chunking and embedding are skipped for the copies: rows are copied from the SciFact index and
 written with ``parallax.index.builder.write_rows``, which writes exactly what ``parallax index`` writes.
 
