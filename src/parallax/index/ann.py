@@ -100,6 +100,24 @@ def choose(count: int, requested: str = "auto") -> AnnSpec:
     return AnnSpec()
 
 
+ANN_MATRIX_FROM = 20_000  # in an approximate index, a smaller matrix (often the chunks) is still scanned: ~1 ms
+
+
+def choose_for_index(chunks: int, sentences: int, requested: str = "auto") -> dict[str, AnnSpec]:
+    """The structure of each matrix of an index. ``auto`` goes by the whole index (chunks and
+    sentences together): flat below ``FLAT_BELOW``, else ``DEFAULT_KIND`` for each matrix of at least
+    ``ANN_MATRIX_FROM`` vectors, a smaller one being cheaper to scan. A kind asked for by name applies
+    to every matrix of at least ``MIN_ANN`` vectors."""
+    out = {}
+    for name, count in (("chunks", chunks), ("sentences", sentences)):
+        if requested == "auto":
+            kind = choose(chunks + sentences, "auto").kind
+            out[name] = choose(count, kind) if count >= ANN_MATRIX_FROM else AnnSpec()
+        else:
+            out[name] = choose(count, requested)
+    return out
+
+
 def build(vectors: np.ndarray, spec: AnnSpec) -> Any:
     """A FAISS structure over ``vectors`` (unit rows, float32) as ``spec`` describes; not for flat."""
     import faiss

@@ -308,15 +308,14 @@ def _manifest(
 
 
 def _ann(requested: str, rows: Rows) -> dict[str, Any]:
-    """The ANN structure of each matrix for ``requested``, as the manifest records them. ``auto`` goes by
-    the size of the whole index (chunks and sentences), then each matrix by its own size (a tiny one
-    stays flat)."""
-    from parallax.index.ann import choose
+    """The ANN structure of each matrix for ``requested``, as the manifest records them
+    (``parallax.index.ann.choose_for_index``)."""
+    from parallax.index.ann import choose_for_index
 
-    kind = choose(len(rows.chunks) + len(rows.sentences), requested).kind if requested == "auto" else requested
-    out: dict[str, Any] = {"requested": requested, "chunks": choose(len(rows.chunks), kind).to_dict()}
+    specs = choose_for_index(len(rows.chunks), len(rows.sentences), requested)
+    out: dict[str, Any] = {"requested": requested, "chunks": specs["chunks"].to_dict()}
     if rows.sentences:
-        out["sentences"] = choose(len(rows.sentences), kind).to_dict()
+        out["sentences"] = specs["sentences"].to_dict()
     return out
 
 

@@ -32,6 +32,13 @@ def top(scores: np.ndarray, k: int, allowed: np.ndarray | None, ids: np.ndarray 
     return {int(i): float(scores[j]) for i, j in zip(names, best)}
 
 
+def _both(allowed: np.ndarray | None, live: np.ndarray | None) -> np.ndarray | None:
+    """The rows a filter keeps that are also live (None: every row)."""
+    if live is None:
+        return allowed
+    return live if allowed is None else allowed & live
+
+
 def _weights(index: Index) -> tuple[float, float]:
     dense = index.manifest.dense
     return float(dense.get("chunk_weight", 1.0)), float(dense.get("sentence_weight", 0.0))
@@ -106,13 +113,12 @@ def dense_top(index: Index, q: np.ndarray, k: int, allowed: np.ndarray | None, e
     ``allowed`` is an optional boolean mask over chunks; removed documents' chunks never count.
     """
     live = index.live_chunks()
-    if live is not None:
-        allowed = live if allowed is None else allowed & live
     if exact or not index.approximate:
-        return top(score_all(index, q), k, allowed)
-    if allowed is not None and int(allowed.sum()) <= EXACT_SUBSET:
-        ids = np.flatnonzero(allowed)
+        return top(score_all(index, q), k, _both(allowed, live))
+    if allowed is not None and int(allowed.sum()) <= EXACT_SUBSET:  # a narrow filter: score what it keeps
+        ids = np.flatnonzero(allowed if live is None else allowed & live)
         return top(score_some(index, q, ids), k, None, ids)
+    allowed = _both(allowed, live)
     ids = candidates(index, q, k)
     if allowed is not None:
         ids = ids[allowed[ids]]
@@ -131,17 +137,16 @@ def nearest_sentences(
     if not index.manifest.sentence_count:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     live = index.live_sentences()
-    if live is not None:
-        allowed = live if allowed is None else allowed & live
     base = index.segments[0]
     searcher = base.ann("sentences")
     if exact or searcher is None:
         sims = [np.asarray(s.sentences @ q) for s in index.segments if s.sentences is not None]
-        found = top(np.concatenate(sims) if len(sims) > 1 else sims[0], k, allowed)
+        found = top(np.concatenate(sims) if len(sims) > 1 else sims[0], k, _both(allowed, live))
     elif allowed is not None and int(allowed.sum()) <= EXACT_SUBSET:
-        ids = np.flatnonzero(allowed)
+        ids = np.flatnonzero(allowed if live is None else allowed & live)
         found = top(index.sentence_vectors(ids) @ q, k, None, ids)
     else:
+        allowed = _both(allowed, live)
         ann_ids = searcher.search(q, max(2 * k, searcher.candidates))[0][0]
         delta = np.arange(index.sentence_offsets[1], index.sentence_offsets[-1], dtype=np.int64)
         ids = np.unique(np.concatenate([ann_ids[ann_ids >= 0].astype(np.int64), delta]))
