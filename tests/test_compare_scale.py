@@ -106,3 +106,31 @@ def test_compare_never_shows_a_removed_document(without_korea: Path, budget: Bud
         data = _json(comparer, topic)
         assert KOREA not in json.dumps(data)
         assert len(data["sources"]) == 4
+
+
+def test_topics_on_a_sample_assign_every_unit(fake_seeds: Path) -> None:
+    """Fitted on a sample (a bound below the index's size), every live unit is still counted and assigned."""
+    from parallax.analyze.topics import discover_topics
+
+    index = Index.load(fake_seeds)
+    whole = discover_topics(index, n_topics=4)
+    sampled = discover_topics(index, n_topics=4, fit_max=200)
+    n = index.manifest.sentence_count
+    assert len(whole.assignments) == len(sampled.assignments) == n > 200
+    assert [s.units for s in sampled.sources] == [s.units for s in whole.sources]  # chars: span lengths
+    assert sum(t.size for t in sampled.topics) + sampled.assignments.count(-1) == n
+    for row, other in zip(sampled.matrix, sampled.other):
+        assert abs(sum(row) + other - 1.0) < 1e-6
+    assert all(t.examples for t in sampled.topics)
+
+
+def test_topics_never_count_a_removed_document(without_korea: Path) -> None:
+    from parallax.analyze.topics import discover_topics
+
+    index = Index.load(without_korea)
+    live = index.live_sentences()
+    assert live is not None
+    for fit_max in (20_000, 200):
+        found = discover_topics(index, n_topics=3, fit_max=fit_max)
+        assert len(found.assignments) == int(live.sum())
+        assert KOREA not in json.dumps(found.to_dict())
