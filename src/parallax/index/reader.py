@@ -209,20 +209,16 @@ class Index:
         return [found[int(i)] for i in ids]
 
     def sentence_ids_for(self, sources: Sequence[str]) -> dict[str, np.ndarray]:
-        """Per source of ``sources``: the global ids of its live sentences, sorted (empty when it has none)."""
-        found: dict[str, list[int]] = {s: [] for s in sources}
-        by_segment: dict[str, list[str]] = {}
-        for source in sources:
-            by_segment.setdefault(self._segment_of.get(source, ""), []).append(source)
-        for name, wanted in by_segment.items():
-            seg = self._names.get(name, 0)
-            off = int(self.sentence_offsets[seg])
-            for start in range(0, len(wanted), 500):  # well under SQLite's limit of bound parameters
-                for source, sid in self.segments[seg].store.sentence_ids_for(wanted[start : start + 500]):
-                    found[source].append(sid + off)
+        """Per source of ``sources``: the global ids of its live sentences, sorted (those of its chunks)."""
+        indptr, members = self.chunk_members()
         live = self.live_sentences()
-        out = {s: np.asarray(ids, dtype=np.int64) for s, ids in found.items()}
-        return out if live is None else {s: ids[live[ids]] for s, ids in out.items()}
+        out: dict[str, np.ndarray] = {}
+        for source in sources:
+            chunks = self.chunk_ids_for([source])
+            parts = [members[indptr[c] : indptr[c + 1]] for c in chunks]
+            ids = np.unique(np.concatenate(parts)).astype(np.int64) if parts else np.zeros(0, np.int64)
+            out[source] = ids if live is None else ids[live[ids]]
+        return out
 
     def member_spans(self, chunk_ids: Sequence[int]) -> dict[int, list[tuple[int, int, int]]]:
         """Per chunk of ``chunk_ids``: ``(sentence_id, start, end)`` of each sentence it holds, in order."""

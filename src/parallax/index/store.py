@@ -139,16 +139,6 @@ class Store:
         )
         return [(int(i), str(src), int(a), int(b)) for i, src, a, b in rows.fetchall()]
 
-    def sentence_ids_for(self, sources: Sequence[str]) -> list[tuple[str, int]]:
-        """``(source, sentence id)`` of every sentence of ``sources``, in id order."""
-        marks = ",".join("?" * len(sources))
-        rows = self._conn.execute(
-            f"SELECT d.source, s.id FROM sentences s JOIN documents d ON d.id = s.doc_id "
-            f"WHERE d.source IN ({marks}) ORDER BY s.id",
-            list(sources),
-        )
-        return [(str(src), int(i)) for src, i in rows.fetchall()]
-
     def member_pairs(self) -> np.ndarray:
         """``(chunk_id, sentence_id)`` rows, sorted, as an ``(n, 2)`` int64 array."""
         rows = self._conn.execute("SELECT chunk_id, sentence_id FROM chunk_sentences ORDER BY chunk_id, sentence_id")
