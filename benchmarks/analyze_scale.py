@@ -64,9 +64,7 @@ def child(kind: str, path: str, mode: str) -> dict[str, Any]:
         budget = Budget(whole_table=10**12) if mode == "old" else Budget(whole_table=0)
         comparer = Comparer(index, get_embedder(index.manifest.model_id), budget=budget)
         comparer.load()
-        out["results"] = {
-            t: {v.source: [v.coverage, v.score] for v in comparer.compare(t).sources} for t in TOPICS
-        }
+        out["results"] = {t: {v.source: [v.coverage, v.score] for v in comparer.compare(t).sources} for t in TOPICS}
     else:
         from parallax.analyze.topics import discover_topics
 
