@@ -36,16 +36,30 @@ TOPICS = (
 )
 
 
-def build(folder: Path, data: Path = SCIFACT) -> None:
-    """The SciFact corpus indexed with the real model, as benchmarks/scifact.py indexes it."""
+def _fake() -> Any:
+    """The unit tests' hashed bag-of-words embedder, registered (``--fake``: no model, a quick build)."""
+    sys.path.insert(0, str(HERE.parent))
+    from tests.fakes import FakeEmbedder, register_fake
+
+    register_fake()
+    return FakeEmbedder(dim=64)
+
+
+def build(folder: Path, data: Path = SCIFACT, fake: bool = False) -> None:
+    """The SciFact corpus indexed with the real model (or the fake), as benchmarks/scifact.py indexes it."""
     from parallax.bench.beir import load_beir, to_documents
-    from parallax.embed.minilm import SentenceTransformerEmbedder
     from parallax.index.builder import build_index
     from parallax.ingest.chunk import ChunkerConfig
     from parallax.ingest.document import Corpus
 
-    embedder = SentenceTransformerEmbedder()
-    config = ChunkerConfig(max_tokens=embedder.max_tokens, overlap_sentences=1)
+    if fake:
+        embedder = _fake()
+        config = ChunkerConfig(overlap_sentences=1)
+    else:
+        from parallax.embed.minilm import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder()
+        config = ChunkerConfig(max_tokens=embedder.max_tokens, overlap_sentences=1)
     build_index(Corpus(to_documents(load_beir(data, "test"))), embedder, folder, config=config)
 
 
@@ -55,6 +69,8 @@ def child(kind: str, path: str, mode: str) -> dict[str, Any]:
     from parallax.index.reader import Index
 
     index = Index.load(Path(path))
+    if index.manifest.model_id.startswith("parallax/fake-hash"):
+        _fake()
     t0 = time.perf_counter()
     out: dict[str, Any] = {}
     if kind == "compare":
@@ -99,20 +115,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX)
     parser.add_argument("--data", type=Path, default=SCIFACT, help="the SciFact folder, to build a missing index")
+    parser.add_argument("--fake", action="store_true", help="build a missing index with the fake embedder")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "MODE"))
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child[0], str(args.index), args.child[1])))
         return 0
     if not (args.index / "manifest.json").exists():
-        build(args.index, args.data)
+        build(args.index, args.data, args.fake)
     from sklearn.metrics import adjusted_rand_score
 
     from parallax.index.reader import Index
 
     index = Index.load(args.index)
     report: dict[str, Any] = {
-        "command": "benchmarks/analyze_scale.py --index " + str(args.index),
+        "command": " ".join(["benchmarks/analyze_scale.py", *sys.argv[1:]]),
+        "model": index.manifest.model_id,
         "index": {"documents": len(index.manifest.documents), "chunks": len(index)},
     }
     report["index"]["sentences"] = index.manifest.sentence_count

@@ -148,8 +148,8 @@ def stem_rows(
         ids = _chunk_sentences(index, chunks)
         part = SentenceTable.from_rows(index, ids, known=seen)
         holding = int(sum(w in words for words in tokens(part.plain)))
-        if sample:
-            df[w] = holding * len(by_stem[w]) / max(len(chunks), 1)
+        if sample:  # the share of the sample's sentences holding it, times the sentences of all its chunks
+            df[w] = holding * len(_chunk_sentences(index, by_stem[w])) / max(len(ids), 1)
             estimated.append(w)
             continue
         df[w] = float(holding)
