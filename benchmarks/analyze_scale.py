@@ -100,15 +100,21 @@ def _run(kind: str, path: Path, mode: str) -> dict[str, Any]:
 
 
 def _compare_agreement(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    shown = same = 0
+    shown = same = labels = 0
     speaking = []
     for topic, views in new["results"].items():
         whole = old["results"][topic]
         shown += len(views)
         same += sum(whole[s] == v for s, v in views.items())
+        labels += sum(whole[s][0] == v[0] for s, v in views.items())
         talk = {s for s, (label, _) in whole.items() if label != "silent"}
         speaking.append(len(talk & set(views)) / max(len(talk), 1))
-    return {"sources_shown": shown, "identical_verdicts_and_scores": same, "speaking_sources_shown": speaking}
+    return {
+        "sources_shown": shown,
+        "identical_verdicts": labels,
+        "identical_verdicts_and_scores": same,
+        "speaking_sources_shown": speaking,
+    }
 
 
 def main() -> int:
