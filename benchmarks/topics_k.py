@@ -68,7 +68,7 @@ def _hdbscan(assign_noise: bool) -> Variant:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1):
-            x = reduce(vectors, fit)
+            x, _ = reduce(vectors, fit)
             n_fit = int(fit.sum())
             found = HDBSCAN(min_cluster_size=max(10, n_fit // 100), copy=True).fit(x[fit]).labels_
         n = int(found.max()) + 1

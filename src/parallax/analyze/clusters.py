@@ -19,7 +19,7 @@ points than clusters) are never shown: the clusters it returns are used as they 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,11 +36,24 @@ N_INIT = 10
 
 @dataclass(frozen=True)
 class Clustering:
-    """A cluster label per unit (``0..k-1``), k, and the silhouette of each k tried (none when k was given)."""
+    """A cluster label per unit (``0..k-1``), k, and the silhouette of each k tried (none when k was given);
+    the fitted projection and k-means, to ``assign`` other vectors to the clusters."""
 
     labels: np.ndarray
     k: int
     silhouette: dict[int, float]
+    pca: Any = field(default=None, repr=False)
+    model: Any = field(default=None, repr=False)
+
+    def assign(self, vectors: np.ndarray) -> np.ndarray:
+        """The cluster of each of ``vectors`` (nearest centroid in the reduced space), as ``cluster`` does."""
+        if self.model is None:
+            return np.zeros(len(vectors), dtype=np.int64)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            x = unit_rows(vectors) if self.pca is None else unit_rows(self.pca.transform(vectors))
+            return np.asarray(self.model.predict(x), dtype=np.int64)
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
@@ -49,16 +62,17 @@ def unit_rows(x: np.ndarray) -> np.ndarray:
     return np.asarray(x / np.where(norms > 0, norms, 1.0), dtype=np.float64)
 
 
-def reduce(vectors: np.ndarray, fit: np.ndarray) -> np.ndarray:
-    """``vectors`` projected on the principal directions of the rows ``fit`` selects, re-normalised."""
+def reduce(vectors: np.ndarray, fit: np.ndarray) -> tuple[np.ndarray, Any]:
+    """``vectors`` projected on the principal directions of the rows ``fit`` selects, re-normalised, and
+    the fitted PCA (None when there are too few rows to project)."""
     from sklearn.decomposition import PCA
 
     n_fit = int(fit.sum())
     dims = min(PCA_DIMS, n_fit - 1, vectors.shape[1])
     if dims < 2:
-        return unit_rows(vectors)
+        return unit_rows(vectors), None
     pca = PCA(n_components=dims, random_state=0).fit(vectors[fit])
-    return unit_rows(pca.transform(vectors))
+    return unit_rows(pca.transform(vectors)), pca
 
 
 def kmeans(x: np.ndarray, k: int) -> Any:
@@ -115,7 +129,7 @@ def cluster(vectors: np.ndarray, fit: np.ndarray, k: int | None = None) -> Clust
     # The data are small: one thread is fastest, and spare threads spin badly on a busy machine.
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        x = reduce(vectors, fit)
+        x, pca = reduce(vectors, fit)
         x_fit = x[fit]
         scores: dict[int, float] = {}
         if k is not None:
@@ -124,8 +138,9 @@ def cluster(vectors: np.ndarray, fit: np.ndarray, k: int | None = None) -> Clust
             k, scores = choose_k(x_fit)
         if k <= 1:
             return Clustering(np.zeros(len(vectors), dtype=np.int64), 1, scores)
-        labels = np.asarray(kmeans(x_fit, k).predict(x), dtype=np.int64)
-    return Clustering(labels, k, scores)
+        model = kmeans(x_fit, k)
+        labels = np.asarray(model.predict(x), dtype=np.int64)
+    return Clustering(labels, k, scores, pca, model)
 
 
 def coherence(full: np.ndarray, labels: np.ndarray, k: int) -> dict[int, float]:

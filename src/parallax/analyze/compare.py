@@ -4,24 +4,27 @@ For every source: a coverage verdict (``coverage.py``), its key passages on the 
 restricted to that source, exact offsets), its distinctive terms (c-TF-IDF, ``distinct.py``) and the
 passage no other source echoes. Across sources, at sentence granularity: an agreement matrix, the
 common ground and the unique angles (``points.py``). The result and its scores: ``comparison.py``.
+
+A small index is compared on its whole sentence table; a large one on the topic's candidate
+sentences, read through the index (``candidates.py``), with the same verdicts for the sources shown.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from parallax.analyze.candidates import Budget, Candidates, TopicStats, gather, topic_scores
 from parallax.analyze.comparison import Comparison, SourceView
-from parallax.analyze.coverage import CALIBRATED_FOR, CoverageFeatures, decide, features, sentence_scores
+from parallax.analyze.coverage import CALIBRATED_FOR, CoverageFeatures, decide, features
 from parallax.analyze.coverage import SENTENCE_LEVEL as ON_TOPIC
 from parallax.analyze.distinct import c_tf_idf
 from parallax.analyze.passage import Passage
 from parallax.analyze.points import find_points
-from parallax.analyze.units import SentenceTable
+from parallax.analyze.units import SentenceTable, live_units, unit_kind
 from parallax.index.bm25 import tokenize
 from parallax.search.searcher import Searcher
 from parallax.text.query import parse_query
@@ -50,19 +53,29 @@ def uncalibrated_note(model_id: str) -> list[str]:
 class Comparer:
     """Holds an index, an embedder and the sentence table; compares sources on any number of topics."""
 
-    def __init__(self, index: Index, embedder: Embedder, searcher: Searcher | None = None) -> None:
+    def __init__(
+        self, index: Index, embedder: Embedder, searcher: Searcher | None = None, budget: Budget | None = None
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.searcher = searcher or Searcher(index, embedder)
+        self.budget = budget or Budget()
         self._table: SentenceTable | None = None
+        self._texts: dict[str, str] = {}
         self.load_ms = 0.0
+
+    @property
+    def by_candidates(self) -> bool:
+        """Whether topics are compared on their candidate sentences rather than the whole table."""
+        return unit_kind(self.index) == "sentence" and live_units(self.index) > self.budget.whole_table
 
     def load(self) -> None:
         """Load the model, the BM25 arrays and the sentences before any clock starts."""
         t0 = time.perf_counter()
         self.embedder.load()
         self.index.bm25  # noqa: B018 - loads the arrays
-        self.table.postings(self._tokens)
+        if not self.by_candidates:
+            self.table.postings(self._tokens)
         import scipy.cluster.hierarchy  # noqa: F401 - a cold import costs ~0.6 s: load time, not query time
 
         self.load_ms += (time.perf_counter() - t0) * 1000
@@ -76,7 +89,11 @@ class Comparer:
 
     def text(self, source: str) -> str:
         """The whole text of ``source``."""
-        return self.table.document(source)
+        if self._table is not None or not self.by_candidates:
+            return self.table.document(source)
+        if source not in self._texts:
+            self._texts[source] = self.index.document_text(source)
+        return self._texts[source]
 
     def _tokens(self, texts: Sequence[str]) -> list[list[str]]:
         bm25 = self.index.bm25
@@ -85,35 +102,32 @@ class Comparer:
     # -----------------------------------------------------------------------------------------
     # Topic scores.
 
-    def _lexical(self, text: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per sentence: IDF-weighted share of the topic's stems, and the rarest stem's relative IDF."""
-        postings = self.table.postings(self._tokens)
-        stems = list(dict.fromkeys(self._tokens([text])[0]))
-        lexical = np.zeros(n, dtype=np.float64)
-        rare = np.zeros(n, dtype=np.float64)
-        if not stems:
-            return lexical, rare
-        idf = {w: math.log(1 + n / (1 + len(postings.get(w, ())))) for w in stems}
-        total, top = sum(idf.values()), max(idf.values())
-        for w in stems:
-            ids = postings.get(w)
-            if ids is not None and len(ids):
-                lexical[ids] += idf[w] / total
-                rare[ids] = np.maximum(rare[ids], idf[w] / top)
-        return lexical, rare
+    def _stems(self, text: str) -> list[str]:
+        return list(dict.fromkeys(self._tokens([text])[0]))
+
+    def candidates(self, topic: str) -> tuple[Candidates, np.ndarray, np.ndarray]:
+        """The sentences ``topic`` is compared on and the sources shown (the whole table of a small index,
+        the topic's candidates on a large one: ``candidates.py``), with their (topic score, dense cosine)."""
+        text = parse_query(topic).text
+        stems = self._stems(text)
+        q = self.embedder.embed([text])[0]
+        if self.by_candidates:
+            found = gather(self.index, q, stems, self._tokens, self.budget, live_units(self.index))
+        else:
+            names = [d.source for d in self.index.manifest.documents]
+            found = Candidates(self.table, names, TopicStats.of_table(self.table, stems, self._tokens), 0)
+        scores, dense = topic_scores(found.table, q, stems, found.stats, self._tokens)
+        return found, scores, dense
 
     def topic_scores(self, topic: str) -> tuple[np.ndarray, np.ndarray]:
-        """(topic score, dense cosine) of every sentence of the index."""
-        parsed = parse_query(topic)
-        q = self.embedder.embed([parsed.text])[0]
-        dense = np.asarray(self.table.matrix @ q, dtype=np.float64)
-        lexical, rare = self._lexical(parsed.text, len(self.table))
-        return sentence_scores(dense, lexical, rare), dense
+        """(topic score, dense cosine) of every row of the topic's table (``candidates``)."""
+        _, scores, dense = self.candidates(topic)
+        return scores, dense
 
     def source_features(self, topic: str) -> dict[str, CoverageFeatures]:
-        """The coverage rule's features of every source for ``topic`` (used for calibration)."""
-        scores, _ = self.topic_scores(topic)
-        return {d.source: features(scores[self.table.source_rows(d.source)]) for d in self.index.manifest.documents}
+        """The coverage rule's features of every source shown for ``topic`` (used for calibration)."""
+        found, scores, _ = self.candidates(topic)
+        return {s: features(scores[found.table.source_rows(s)]) for s in found.sources}
 
     # -----------------------------------------------------------------------------------------
     # The comparison.
@@ -128,40 +142,37 @@ class Comparer:
         self.load()
         t0 = time.perf_counter()
         terms = query_terms(parsed.text)
-        scores, dense = self.topic_scores(topic)
+        found, scores, dense = self.candidates(topic)
+        table = found.table
+        titles = {d.source: d for d in self.index.manifest.documents}
         views: list[SourceView] = []
         topic_rows: dict[str, np.ndarray] = {}
-        for doc in self.index.manifest.documents:
-            rows = self.table.source_rows(doc.source)
+        for source in found.sources:
+            doc = titles[source]
+            rows = table.source_rows(source)
             feats = features(scores[rows])
             verdict = decide(feats)
-            view = SourceView(
-                doc.source, doc.title, doc.short_id, verdict.label, verdict.score, feats, verdict.probabilities
-            )
+            label, score = verdict.label, verdict.score
+            view = SourceView(source, doc.title, doc.short_id, label, score, feats, verdict.probabilities)
             views.append(view)
             if verdict.label == "silent" or not len(rows):
                 continue
-            topic_rows[doc.source] = self._topic_sentences(rows, scores)
-            view.passages = self._key_passages(topic, doc.source, passages, scores, dense)
-        self._distinctive(views, topic_rows, terms)
+            topic_rows[source] = _topic_sentences(table, rows, scores)
+            view.passages = self._key_passages(table, topic, source, passages, (scores, dense))
+        _distinctive(table, views, topic_rows, terms)
         names = [v.source for v in views]
-        agreement = self._agreement(names, topic_rows)
-        common, unique = find_points(self.table, topic_rows, scores, terms)
+        agreement = _agreement(table.matrix, names, topic_rows)
+        common, unique = find_points(table, topic_rows, scores, terms)
         latency = (time.perf_counter() - t0) * 1000
-        notes = uncalibrated_note(self.index.manifest.model_id)
+        notes = uncalibrated_note(self.index.manifest.model_id) + _left_out_note(found)
         return Comparison(topic, terms, views, names, agreement, common, unique, latency, notes)
 
-    def _topic_sentences(self, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        """A source's sentences on the topic, best first (at least its best one), for the cross-source view."""
-        order = rows[np.argsort(-scores[rows], kind="stable")]
-        order = np.asarray([r for r in order if len(self.table.plain[int(r)].split()) >= MIN_WORDS] or order[:1])
-        chosen = order[scores[order] >= ON_TOPIC][:MAX_TOPIC_SENTENCES]
-        return chosen if len(chosen) else order[:1]
-
-    def _key_passages(self, topic: str, source: str, k: int, scores: np.ndarray, dense: np.ndarray) -> list[Passage]:
+    def _key_passages(
+        self, table: SentenceTable, topic: str, source: str, k: int, scored: tuple[np.ndarray, np.ndarray]
+    ) -> list[Passage]:
         """The source's best chunks for the topic: hybrid candidates re-ranked by their best sentence."""
         hits = self.searcher.search(topic, k=max(k, CANDIDATES), sources=[source], mode="hybrid").hits
-        ranked = sorted(self._judged(hits, scores, dense), key=lambda r: (-r[0], r[2]))
+        ranked = sorted(_judged(self.index, table, hits, *scored), key=lambda r: (-r[0], r[2]))
         out: list[Passage] = []
         shown: list[str] = []  # the best sentence of each passage kept
         for best, cosine, _, hit, key, focus in ranked:
@@ -173,62 +184,87 @@ class Comparer:
             out.append(Passage(source, cosine, hit.start, hit.end, hit.text, hit.clean_text, focus))
         return out
 
-    def _judged(
-        self, hits: Sequence[Hit], scores: np.ndarray, dense: np.ndarray
-    ) -> list[tuple[float, float, int, Hit, str, int | None]]:
-        """Each hit judged by its best sentence: (its score, best cosine, rank, hit, its text, its start)."""
-        if not hits:
-            return []
-        indptr, members = self.index.chunk_members()
-        by_sentence = self.table.kind == "sentence"
-        judged = []
-        for rank, hit in enumerate(hits):
-            ids = members[indptr[hit.chunk_id] : indptr[hit.chunk_id + 1]]
-            if not by_sentence:
-                ids = np.asarray([hit.chunk_id])  # the units are the chunks
-            elif not len(ids):
-                continue  # no sentence to judge it by
-            top = int(ids[int(np.argmax(scores[ids]))])
-            key = " ".join(self.table.plain[top].lower().split())
-            focus = self.table.spans[top][1] if by_sentence else None
-            judged.append((float(scores[top]), float(dense[ids].max()), rank, hit, key, focus))
-        return judged
 
-    def _distinctive(self, views: list[SourceView], topic_rows: dict[str, np.ndarray], terms: list[str]) -> None:
-        """Each speaking source's distinctive terms, and its topic sentence least echoed elsewhere."""
-        table = self.table
-        docs = {
-            v.source: " ".join(dict.fromkeys(table.plain[int(r)] for r in topic_rows[v.source]))
-            for v in views
-            if v.source in topic_rows
-        }
-        weighted = c_tf_idf(docs, top=6, exclude=terms)
-        for view in views:
-            rows = topic_rows.get(view.source)
-            if rows is None:
-                continue
-            view.distinctive_terms = weighted.get(view.source, [])
-            others = [r for s, rr in topic_rows.items() if s != view.source for r in rr]
-            if not others:
-                view.distinctive_passage = table.passage(int(rows[0]), 1.0)
-                continue
-            echo = (table.matrix[rows] @ table.matrix[np.asarray(others)].T).max(axis=1)
-            i = int(np.argmin(echo))
-            view.distinctive_passage = table.passage(int(rows[i]), 1.0 - float(echo[i]))
+def _left_out_note(found: Candidates) -> list[str]:
+    if not found.left_out and not found.stats.estimated:
+        return []
+    notes = []
+    if found.left_out:
+        shown = len(found.sources)
+        notes.append(f"{found.left_out} more sources have sentences near the topic; the {shown} closest are shown")
+    if found.stats.estimated:
+        notes.append(f"the weights of common topic words ({', '.join(found.stats.estimated)}) are estimated")
+    return notes
 
-    def _agreement(self, names: list[str], topic_rows: dict[str, np.ndarray]) -> np.ndarray:
-        """Mean best-match cosine between each pair of sources' topic sentences, averaged both ways."""
-        matrix = self.table.matrix
-        n = len(names)
-        out = np.eye(n)
-        for i in range(n):
-            for j in range(i + 1, n):
-                a, b = topic_rows.get(names[i]), topic_rows.get(names[j])
-                if a is None or b is None:
-                    continue
-                sims = matrix[a] @ matrix[b].T
-                out[i, j] = out[j, i] = 0.5 * (float(sims.max(axis=1).mean()) + float(sims.max(axis=0).mean()))
-        return out
+
+def _topic_sentences(table: SentenceTable, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """A source's sentences on the topic, best first (at least its best one), for the cross-source view."""
+    order = rows[np.argsort(-scores[rows], kind="stable")]
+    order = np.asarray([r for r in order if len(table.plain[int(r)].split()) >= MIN_WORDS] or order[:1])
+    chosen = order[scores[order] >= ON_TOPIC][:MAX_TOPIC_SENTENCES]
+    return chosen if len(chosen) else order[:1]
+
+
+def _judged(
+    index: Index, table: SentenceTable, hits: Sequence[Hit], scores: np.ndarray, dense: np.ndarray
+) -> list[tuple[float, float, int, Hit, str, int | None]]:
+    """Each hit judged by its best sentence: (its score, best cosine, rank, hit, its text, its start)."""
+    if not hits:
+        return []
+    indptr, members = index.chunk_members()
+    by_sentence = table.kind == "sentence"
+    judged = []
+    for rank, hit in enumerate(hits):
+        ids = members[indptr[hit.chunk_id] : indptr[hit.chunk_id + 1]]
+        if not by_sentence:
+            ids = np.asarray([hit.chunk_id])  # the units are the chunks
+        ids = table.rows_of(ids)
+        ids = ids[ids >= 0]
+        if not len(ids):
+            continue  # no sentence to judge it by
+        top = int(ids[int(np.argmax(scores[ids]))])
+        key = " ".join(table.plain[top].lower().split())
+        focus = table.spans[top][1] if by_sentence else None
+        judged.append((float(scores[top]), float(dense[ids].max()), rank, hit, key, focus))
+    return judged
+
+
+def _distinctive(
+    table: SentenceTable, views: list[SourceView], topic_rows: dict[str, np.ndarray], terms: list[str]
+) -> None:
+    """Each speaking source's distinctive terms, and its topic sentence least echoed elsewhere."""
+    docs = {
+        v.source: " ".join(dict.fromkeys(table.plain[int(r)] for r in topic_rows[v.source]))
+        for v in views
+        if v.source in topic_rows
+    }
+    weighted = c_tf_idf(docs, top=6, exclude=terms)
+    for view in views:
+        rows = topic_rows.get(view.source)
+        if rows is None:
+            continue
+        view.distinctive_terms = weighted.get(view.source, [])
+        others = [r for s, rr in topic_rows.items() if s != view.source for r in rr]
+        if not others:
+            view.distinctive_passage = table.passage(int(rows[0]), 1.0)
+            continue
+        echo = (table.matrix[rows] @ table.matrix[np.asarray(others)].T).max(axis=1)
+        i = int(np.argmin(echo))
+        view.distinctive_passage = table.passage(int(rows[i]), 1.0 - float(echo[i]))
+
+
+def _agreement(matrix: np.ndarray, names: list[str], topic_rows: dict[str, np.ndarray]) -> np.ndarray:
+    """Mean best-match cosine between each pair of sources' topic sentences, averaged both ways."""
+    n = len(names)
+    out = np.eye(n)
+    for i in range(n):
+        for j in range(i + 1, n):
+            a, b = topic_rows.get(names[i]), topic_rows.get(names[j])
+            if a is None or b is None:
+                continue
+            sims = matrix[a] @ matrix[b].T
+            out[i, j] = out[j, i] = 0.5 * (float(sims.max(axis=1).mean()) + float(sims.max(axis=0).mean()))
+    return out
 
 
 def compare(index: Index, embedder: Embedder, topic: str, passages: int = 3) -> Comparison:

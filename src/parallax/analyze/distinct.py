@@ -27,6 +27,21 @@ TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w’'-]*[^\W_]|\b\d+%"
 _TOKEN = re.compile(TOKEN_PATTERN)
 
 
+def _counters(texts: Sequence[str], stop_words: frozenset[str], token_pattern: str) -> list[Counter[str]]:
+    """Unigram and bigram counts of each text."""
+    token = _TOKEN if token_pattern == TOKEN_PATTERN else re.compile(token_pattern)
+    counts = []
+    for text in texts:
+        tokens = [t for t in token.findall(text.lower()) if t not in stop_words]
+        counts.append(Counter(tokens + [f"{a} {b}" for a, b in pairwise(tokens)]))
+    return counts
+
+
+def _vocabulary(counts: Sequence[Counter[str]], min_df: int) -> list[str]:
+    df = Counter(term for c in counts for term in c)
+    return sorted(term for term, n in df.items() if n >= min_df)
+
+
 def count_terms(
     texts: Sequence[str],
     stop_words: frozenset[str] = STOPWORDS,
@@ -39,19 +54,41 @@ def count_terms(
     text is lower-cased, tokens matching the pattern are kept unless they are stop words, bigrams are
     formed from the tokens that remain, and terms found in fewer than ``min_df`` texts are dropped.
     """
-    token = _TOKEN if token_pattern == TOKEN_PATTERN else re.compile(token_pattern)
-    counts = []
-    for text in texts:
-        tokens = [t for t in token.findall(text.lower()) if t not in stop_words]
-        counts.append(Counter(tokens + [f"{a} {b}" for a, b in pairwise(tokens)]))
-    df = Counter(term for c in counts for term in c)
-    terms = sorted(term for term, n in df.items() if n >= min_df)
+    counts = _counters(texts, stop_words, token_pattern)
+    terms = _vocabulary(counts, min_df)
     column = {t: j for j, t in enumerate(terms)}
     tf = np.zeros((len(texts), len(terms)), dtype=float)
     for i, c in enumerate(counts):
         for term, n in c.items():
             if term in column:
                 tf[i, column[term]] = n
+    return terms, tf
+
+
+def count_terms_by_class(
+    texts: Sequence[str],
+    labels: Sequence[int] | np.ndarray,
+    classes: Sequence[int],
+    stop_words: frozenset[str] = STOPWORDS,
+    token_pattern: str = TOKEN_PATTERN,
+    min_df: int = 1,
+) -> tuple[list[str], np.ndarray]:
+    """``count_terms`` summed over the texts of each class (classes x terms; a text whose label is not in
+    ``classes`` counts only towards ``min_df``), without the texts x terms matrix: 20,000 sentences
+    hold some 50,000 terms, which as a dense matrix would take 8 GB."""
+    counts = _counters(texts, stop_words, token_pattern)
+    terms = _vocabulary(counts, min_df)
+    column = {t: j for j, t in enumerate(terms)}
+    row = {int(c): i for i, c in enumerate(classes)}
+    tf = np.zeros((len(classes), len(terms)), dtype=float)
+    for c, label in zip(counts, labels):
+        i = row.get(int(label))
+        if i is None:
+            continue
+        for term, n in c.items():
+            j = column.get(term)
+            if j is not None:
+                tf[i, j] += n
     return terms, tf
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from parallax.analyze.distinct import class_weights, count_terms
+from parallax.analyze.distinct import class_weights, count_terms_by_class
 
 LABEL_TERMS = 3
 TERMS = 6  # terms kept per topic
@@ -68,10 +68,9 @@ def class_terms(texts: list[str], labels: np.ndarray, classes: list[int]) -> tup
 
     vocab_min = 2 if len(texts) >= 20 else 1
     stop = ENGLISH_STOP_WORDS | EXTRA_STOP
-    terms, counts = count_terms(texts, stop, token_pattern=TOKEN_PATTERN, min_df=vocab_min)
+    terms, tf = count_terms_by_class(texts, labels, classes, stop, token_pattern=TOKEN_PATTERN, min_df=vocab_min)
     if not terms:  # no term survives (empty or stop-word-only corpus)
         return np.zeros((len(classes), 0)), np.array([], dtype=object)
-    tf = np.vstack([counts[labels == c].sum(axis=0) for c in classes])
     weights = class_weights(tf, tf.sum(axis=1), tf.sum() / max(len(classes), 1))
     return weights, np.asarray(terms, dtype=object)
 

@@ -232,9 +232,22 @@ class Index:
         found: dict[int, tuple[str, int, int]] = {}
         for seg, local in _split(ids, self.sentence_offsets):
             off = int(self.sentence_offsets[seg])
-            for sid, source, start, end in self.segments[seg].store.sentence_rows(local):
-                found[sid + off] = (source, start, end)
+            for at in range(0, len(local), 20_000):  # under SQLite's limit of bound parameters
+                for sid, source, start, end in self.segments[seg].store.sentence_rows(local[at : at + 20_000]):
+                    found[sid + off] = (source, start, end)
         return [found[int(i)] for i in ids]
+
+    def sentence_ids_for(self, sources: Sequence[str]) -> dict[str, np.ndarray]:
+        """Per source of ``sources``: the global ids of its live sentences, sorted (those of its chunks)."""
+        indptr, members = self.chunk_members()
+        live = self.live_sentences()
+        out: dict[str, np.ndarray] = {}
+        for source in sources:
+            chunks = self.chunk_ids_for([source])
+            parts = [members[indptr[c] : indptr[c + 1]] for c in chunks]
+            ids = np.unique(np.concatenate(parts)).astype(np.int64) if parts else np.zeros(0, np.int64)
+            out[source] = ids if live is None else ids[live[ids]]
+        return out
 
     def member_spans(self, chunk_ids: Sequence[int]) -> dict[int, list[tuple[int, int, int]]]:
         """Per chunk of ``chunk_ids``: ``(sentence_id, start, end)`` of each sentence it holds, in order."""
