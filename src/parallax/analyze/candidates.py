@@ -121,12 +121,7 @@ def _chunk_sentences(index: Index, chunks: np.ndarray) -> np.ndarray:
 
 def _stem_chunks(index: Index, stem: str) -> np.ndarray:
     """The live chunks holding ``stem``, from the BM25 postings."""
-    bm25 = index.bm25
-    columns = len(bm25.indptr) - 1
-    t = bm25.vocab.get(stem, columns)
-    if t >= columns:
-        return np.zeros(0, np.int64)
-    chunks = np.asarray(bm25.indices[bm25.indptr[t] : bm25.indptr[t + 1]], dtype=np.int64)
+    chunks = index.bm25.postings(stem)
     live = index.live_chunks()
     return chunks if live is None else chunks[live[chunks]]
 

@@ -176,6 +176,14 @@ class BM25Index:
                 out[self.indices[lo:hi]] += weight * self.data[lo:hi]  # a term's column names each chunk once
         return out
 
+    def postings(self, term: str) -> np.ndarray:
+        """The ids of the chunks holding ``term`` (a stemmed token), ascending."""
+        columns = len(self.indptr) - 1
+        t = self.vocab.get(term, columns)
+        if t >= columns:
+            return np.zeros(0, np.int64)
+        return np.sort(np.asarray(self.indices[self.indptr[t] : self.indptr[t + 1]], dtype=np.int64))
+
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> tuple[list[int], list[float]]:
         """Top ``k`` chunk ids and scores (positive scores only, best first, ties by id).
 

@@ -118,6 +118,17 @@ class SegmentedBM25:
             parts.append(out)
         return np.concatenate(parts)
 
+    def postings(self, term: str) -> np.ndarray:
+        """The global ids of the chunks holding ``term``, base and deltas, ascending."""
+        parts = [self.base.postings(term)]
+        offset = self.base.size
+        for delta in self.deltas:
+            col = delta.vocab.get(term)
+            if col is not None:
+                parts.append(np.sort(np.asarray(delta.indices[delta.indptr[col] : delta.indptr[col + 1]])) + offset)
+            offset += len(delta.lengths)
+        return np.concatenate(parts).astype(np.int64)
+
     def scores(self, query: str) -> np.ndarray:
         weights: dict[str, float] = {}
         for t in tokenize([query], self.config, self.stopwords)[0]:
