@@ -209,3 +209,8 @@ def test_unchanged_files_are_not_read_again(seeds_copy: Path, tmp_path: Path, mo
     assert [Index.load(dest).document_text(d.source) for d in Index.load(fresh).manifest.documents] == [
         Index.load(fresh).document_text(d.source) for d in Index.load(fresh).manifest.documents
     ]
+
+
+def test_index_help_names_the_thresholds_the_code_uses() -> None:
+    code, out = run("index", "--help")
+    assert code == 0 and f"{ann.FLAT_BELOW:,}" in " ".join(out.split())
