@@ -47,8 +47,7 @@ class Census:
         live = index.live_sentences() if kind == "sentence" else index.live_chunks()
         total = int(index.manifest.sentence_count) if kind == "sentence" else len(index)
         ids = np.arange(total, dtype=np.int64) if live is None else np.flatnonzero(live)
-        matrix = index.sentence_matrix() if kind == "sentence" else index.chunk_matrix()
-        assert matrix is not None
+        gather = index.sentence_vectors if kind == "sentence" else index.chunk_vectors
         position = {s: i for i, s in enumerate(documents)}
         codes, chars, labels = [], [], []
         for start in range(0, len(ids), BATCH):
@@ -59,7 +58,7 @@ class Census:
                 spans = [(c.source, c.start, c.end) for c in index.chunks(batch.tolist())]
             codes.append(np.asarray([position.get(s, len(documents)) for s, _, _ in spans], dtype=np.int64))
             chars.append(np.asarray([b - a for _, a, b in spans], dtype=np.float64))
-            labels.append(clustering.assign(np.asarray(matrix[batch], dtype=np.float32)))
+            labels.append(clustering.assign(gather(batch)))
         empty = [np.zeros(0, np.int64)]
         return cls(
             list(documents),

@@ -30,8 +30,7 @@ Tokenizer = Callable[[Sequence[str]], list[list[str]]]
 
 def unit_kind(index: Index) -> str:
     """The unit of an index: "sentence" when it has sentence vectors (every index built by default), else "chunk"."""
-    matrix = index.sentence_matrix()
-    return "sentence" if matrix is not None and len(matrix) else "chunk"
+    return "sentence" if index.manifest.sentence_count else "chunk"
 
 
 def live_units(index: Index) -> int:
@@ -73,7 +72,7 @@ class SentenceTable:
         ids = np.asarray([c.id for c in chunks], dtype=np.int64)
         spans = [(c.source, c.start, c.end) for c in chunks]
         plain = [c.embed_text for c in chunks]
-        return cls._make(index, "chunk", ids, spans, index.chunk_matrix()[ids], plain, True)
+        return cls._make(index, "chunk", ids, spans, index.chunk_vectors(ids), plain, True)
 
     @classmethod
     def from_rows(
@@ -90,16 +89,14 @@ class SentenceTable:
             chunks = index.chunks(ids.tolist())
             spans = [(c.source, c.start, c.end) for c in chunks]
             plain = [c.embed_text for c in chunks]
-            return cls._make(index, kind, ids, spans, index.chunk_matrix()[ids], plain, every_document)
-        matrix = index.sentence_matrix()
-        assert matrix is not None
+            return cls._make(index, kind, ids, spans, index.chunk_vectors(ids), plain, every_document)
         have = {} if known is None else {int(i): j for j, i in enumerate(known.ids)}
         missing = [int(i) for i in ids if int(i) not in have]
         read = dict(zip(missing, index.sentence_rows(missing)))
         old = known if known is not None else None
         spans = [read[int(i)] if old is None or int(i) not in have else old.spans[have[int(i)]] for i in ids]
         texts = {int(i): old.plain[have[int(i)]] for i in ids if old is not None and int(i) in have}
-        table = cls._make(index, kind, ids, spans, matrix[ids], [], every_document)
+        table = cls._make(index, kind, ids, spans, index.sentence_vectors(ids), [], every_document)
         if old is not None:
             table._documents.update(old._documents)
         table.plain.extend(texts[int(i)] if int(i) in texts else table._clean(span) for i, span in zip(ids, spans))

@@ -34,13 +34,13 @@ def known_files(dest: Path) -> Known | None:
     records = {r.source: r for r in manifest.documents if r.mtime_ns >= 0}
     from parallax.ingest.document import Document
 
-    def lookup(source: str, path: str, size: int, mtime_ns: int) -> Document | None:
+    def lookup(source: str, path: str, size: int, mtime_ns: int, meta: dict[str, str | None]) -> Document | None:
         r = records.get(source)
         if r is None or (r.path, r.size, r.mtime_ns) != (path, size, mtime_ns):
             return None
         return Document(
-            r.source, r.path, r.title, "", r.sha256, r.format, dict(r.meta), file_size=size, file_mtime_ns=mtime_ns,
-            stored=True, auto_title=r.title,
+            r.source, r.path, meta.get("title") or r.title, "", r.sha256, r.format, meta, file_size=size,
+            file_mtime_ns=mtime_ns, stored=True, auto_title=r.title,
         )  # fmt: skip
 
     return lookup

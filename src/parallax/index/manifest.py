@@ -9,7 +9,7 @@ manifest is a whole index.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ MANIFEST_FILE = "manifest.json"
 VECTORS_FILE = "vectors.npy"
 STORE_FILE = "chunks.sqlite"
 LEGACY_FAISS_FILE = "vectors.faiss"  # format 1: FAISS flat files
+COMPACT_FROM = 1_000  # documents: a larger manifest is written without indentation
 
 
 def rebuild_hint(path: Path) -> str:
@@ -62,6 +63,19 @@ class DocumentRecord:
         return self.meta.get("id") or short_name(self.source)
 
 
+_RECORD_FIELDS = frozenset(DocumentRecord.__dataclass_fields__)
+
+
+def _record(data: dict[str, Any]) -> DocumentRecord:
+    """A document record from its JSON: filled in directly when it has exactly the record's fields
+    (three times faster than the constructor, for manifests of 100,000 documents), else through it."""
+    if data.keys() == _RECORD_FIELDS:
+        record = object.__new__(DocumentRecord)
+        record.__dict__.update(data)
+        return record
+    return DocumentRecord(**data)
+
+
 @dataclass
 class Manifest:
     model_id: str
@@ -87,8 +101,11 @@ class Manifest:
     deleted: dict[str, list[list[int]]] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        data = asdict(self)
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        """The manifest as JSON: indented for people, compact past ``COMPACT_FROM`` documents (a third
+        smaller, and read faster by every command)."""
+        data = {**self.__dict__, "documents": [vars(r) for r in self.documents]}  # asdict copies deeply: slow
+        indent = 2 if len(self.documents) < COMPACT_FROM else None
+        return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str, where: Path) -> Manifest:
@@ -106,7 +123,7 @@ class Manifest:
                 f"{FORMAT_VERSION}); upgrade Parallax or rebuild with: {hint}"
             )
         try:
-            docs = [DocumentRecord(**d) for d in data.pop("documents")]
+            docs = [_record(d) for d in data.pop("documents")]
             manifest = cls(documents=docs, **data)
         except (KeyError, TypeError) as exc:
             raise CorruptIndexError(
@@ -160,10 +177,24 @@ def load_manifest(folder: Path) -> Manifest:
             raise CorruptIndexError(f"{folder} has no {MANIFEST_FILE}; rebuild with: {rebuild_hint(folder)}")
         raise IndexNotFoundError(f"no index at {folder}; create one with: {rebuild_hint(folder)}")
     try:
-        text = where.read_text(encoding="utf-8")
+        st = where.stat()
+        key = (str(where.resolve()), st.st_mtime_ns, st.st_size, st.st_ino)
+        if key not in _PARSED:
+            text = where.read_text(encoding="utf-8")
+            _PARSED.clear()
+            _PARSED[key] = Manifest.from_json(text, where)
     except (OSError, UnicodeDecodeError) as exc:
         raise CorruptIndexError(f"cannot read {where} ({exc}); rebuild with: {rebuild_hint(folder)}") from None
-    return Manifest.from_json(text, where)
+    m = _PARSED[key]
+    return replace(  # a copy for each caller: the records are shared, never changed in place
+        m, documents=list(m.documents), dense=dict(m.dense), extras=dict(m.extras), ann=dict(m.ann),
+        segments=list(m.segments), deleted=dict(m.deleted), chunker=dict(m.chunker), inputs=list(m.inputs),
+    )  # fmt: skip
+
+
+# The last manifest parsed, by (path, mtime, size, inode): an update reads the same one three times, and
+# a manifest of 100,000 documents takes most of a second to parse.
+_PARSED: dict[tuple[str, int, int, int], Manifest] = {}
 
 
 def read_manifest(folder: Path) -> Manifest | None:

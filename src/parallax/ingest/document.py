@@ -92,5 +92,6 @@ class Extraction:
 
 
 Reuse = Callable[[str, str, str], Extraction | None]  # (source, file sha256, extractor id) -> stored
-# (source, resolved path, size, mtime ns) -> a ``stored`` Document for a file unchanged since it was indexed
-Known = Callable[[str, str, int, int], Document | None]
+# (source, resolved path, size, mtime ns, metadata) -> a ``stored`` Document for a file unchanged since it
+# was indexed, with the metadata given
+Known = Callable[[str, str, int, int, dict[str, str | None]], Document | None]

@@ -18,7 +18,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 
 from parallax.core.errors import CorpusError
@@ -131,10 +131,10 @@ def load_document(
     source = source or path.name
     size, mtime_ns = _stat(path)
     if known is not None and mtime_ns >= 0:
-        same = known(source, str(path.resolve()), size, mtime_ns)
+        # the folder's real path, once per folder (a linked file then differs from its record: it is read)
+        same = known(source, os.path.join(_real_dir(str(path.parent)), path.name), size, mtime_ns, dict(meta or {}))
         if same is not None:
-            meta = dict(meta or {})
-            return replace(same, meta=meta, title=meta.get("title") or same.auto_title or same.title)
+            return same
     data = _read_bytes(path)
     file_sha256 = hashlib.sha256(data).hexdigest()
     extracted = fmt in extract.EXTRACTED_FORMATS
@@ -160,6 +160,11 @@ def load_document(
 
 
 RACY_SECONDS = 2.0
+
+
+@lru_cache(maxsize=4096)
+def _real_dir(folder: str) -> str:
+    return os.path.realpath(folder)
 
 
 def _stat(path: Path) -> tuple[int, int]:

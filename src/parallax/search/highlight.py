@@ -26,13 +26,12 @@ MIN_WORDS = 6
 
 def highlights(index: Index, chunks: Sequence[StoredChunk], q: np.ndarray | None, query: str) -> list[Span | None]:
     """Per chunk, the ``[start, end)`` (document offsets) of its best sentence for the query, or None."""
-    sentences = index.sentence_matrix()
-    if sentences is None or not chunks:
+    if not index.manifest.sentence_count or not chunks:
         return [None] * len(chunks)
     members = index.member_spans([c.id for c in chunks])
     candidates = [_candidates(c, members[c.id]) for c in chunks]
     if q is not None:
-        return [_by_vector(m, sentences, q) for m in candidates]
+        return [_by_vector(m, index, q) for m in candidates]
     terms = query_terms(query)
     pattern = terms_pattern(terms)
     return [
@@ -47,10 +46,10 @@ def _candidates(chunk: StoredChunk, members: Members) -> Members:
     return long or members
 
 
-def _by_vector(members: Members, sentences: np.ndarray, q: np.ndarray) -> Span | None:
+def _by_vector(members: Members, index: Index, q: np.ndarray) -> Span | None:
     if not members:
         return None
-    sims = sentences[[sid for sid, _, _ in members]] @ q
+    sims = index.sentence_vectors(np.asarray([sid for sid, _, _ in members], dtype=np.int64)) @ q
     _, start, end = members[int(np.argmax(sims))]
     return start, end
 
