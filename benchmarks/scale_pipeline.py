@@ -90,7 +90,8 @@ def write_corpus(folder: Path, texts: dict[str, str], reusable: dict[str, Any], 
 
 def noisy(vectors: np.ndarray, sigma: float, seed: int) -> np.ndarray:
     """``scale.py``'s generator: each row plus Gaussian noise of expected norm ``sigma``, renormalised."""
-    sys.path.insert(0, str(HERE))
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
     from scale_vectors import noisy as generate
 
     return np.asarray(generate(vectors, sigma, np.random.default_rng(seed)), dtype=np.float32)

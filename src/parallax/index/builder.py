@@ -225,9 +225,8 @@ def _update(
 def _delta_allowed(old: Index, options: BuildOptions) -> bool:
     """Whether the options leave the index's settings as they are (a change of settings rewrites it)."""
     m = old.manifest
-    same_bm25 = options.bm25 is None or (
-        m.extras.get("bm25", {}).get("k1") == options.bm25.k1 and m.extras.get("bm25", {}).get("b") == options.bm25.b
-    )
+    recorded = m.extras.get("bm25", {})
+    same_bm25 = options.bm25 is None or (recorded.get("k1"), recorded.get("b")) == (options.bm25.k1, options.bm25.b)
     same_weight = not m.sentence_count or m.dense.get("sentence_weight") == options.sentence_weight
     return options.ann in (None, m.ann.get("requested")) and same_bm25 and same_weight
 

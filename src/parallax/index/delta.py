@@ -52,10 +52,6 @@ def ranges(ids: Sequence[int]) -> list[list[int]]:
     return out
 
 
-def _deleted_count(deleted: dict[str, list[list[int]]], key: str) -> int:
-    return sum(b - a for a, b in deleted.get(key, []))
-
-
 def fits(old: Index, plan: Plan, new_vectors: int) -> bool:
     """Whether this update can be a delta on ``old``: a large index (ANN structures, or ``DELTA_FROM``
     passages), BM25 statistics recorded, no renames or re-chunking, and the deltas and deletions stay
@@ -65,8 +61,8 @@ def fits(old: Index, plan: Plan, new_vectors: int) -> bool:
     if not large or plan.moved or plan.redo or old.bm25_avgdl() <= 0:
         return False
     in_deltas = sum(int(s["chunks"]) + int(s["sentences"]) for s in m.segments) + new_vectors
-    changed = [*plan.updated, *plan.removed]
-    gone = sum(r.chunks for r in m.documents if r.source in set(changed)) + _deleted_count(m.deleted, "chunks")
+    changed = {*plan.updated, *plan.removed}
+    gone = sum(r.chunks for r in m.documents if r.source in changed) + m.chunk_count - m.live_counts()[0]
     return in_deltas <= DELTA_LIMIT and gone <= DELETED_SHARE * max(m.chunk_count, 1)
 
 
@@ -95,8 +91,8 @@ class DeltaUpdate:
 def _deleted(old: Index, sources: Sequence[str]) -> dict[str, list[list[int]]]:
     """The old index's deleted ranges plus the rows of ``sources``."""
     chunk_ids = old.chunk_ids_for(sources) if sources else []
-    members = old.member_spans(chunk_ids) if chunk_ids else {}
-    sentence_ids = sorted({sid for spans in members.values() for sid, _, _ in spans})
+    by_source = old.sentence_ids_for(sources) if sources else {}
+    sentence_ids = sorted({int(i) for ids in by_source.values() for i in ids})
     out = {k: [list(r) for r in v] for k, v in old.manifest.deleted.items()}
     out.setdefault("chunks", []).extend(ranges(chunk_ids))
     out.setdefault("sentences", []).extend(ranges(sentence_ids))

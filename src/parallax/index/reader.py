@@ -296,14 +296,17 @@ class Index:
     def _store_of(self, source: str) -> Any:
         return self.segments[self._names.get(self._segment_of.get(source, ""), 0)].store
 
+    def _by_segment(self, sources: Sequence[str]) -> dict[int, list[str]]:
+        """``sources`` grouped by the segment that holds each one's live rows."""
+        out: dict[int, list[str]] = {}
+        for source in sources:
+            out.setdefault(self._names.get(self._segment_of.get(source, ""), 0), []).append(source)
+        return out
+
     def chunk_ids_for(self, sources: Sequence[str]) -> list[int]:
         """The global ids of the live chunks of ``sources``, in order."""
-        by_segment: dict[str, list[str]] = {}
-        for source in sources:
-            by_segment.setdefault(self._segment_of.get(source, ""), []).append(source)
         out: list[int] = []
-        for name, wanted in by_segment.items():
-            seg = self._names.get(name, 0)
+        for seg, wanted in self._by_segment(sources).items():
             off = int(self.chunk_offsets[seg])
             out.extend(i + off for i in self.segments[seg].store.chunk_ids_for(wanted))
         return sorted(out)
@@ -325,12 +328,8 @@ class Index:
 
     def reusable_rows(self, sources: Sequence[str]) -> dict[str, ReusableRows]:
         """The stored chunk and sentence rows of ``sources`` (global ids), to copy into an updated index."""
-        by_segment: dict[str, list[str]] = {}
-        for source in sources:
-            by_segment.setdefault(self._segment_of.get(source, ""), []).append(source)
         out: dict[str, ReusableRows] = {}
-        for name, wanted in by_segment.items():
-            seg = self._names.get(name, 0)
+        for seg, wanted in self._by_segment(sources).items():
             c_off, s_off = int(self.chunk_offsets[seg]), int(self.sentence_offsets[seg])
             for source, rows in self.segments[seg].store.reusable_rows(wanted).items():
                 out[source] = ReusableRows(
