@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parallax.analyze.coverage import sentence_scores
-from parallax.analyze.units import SentenceTable, Tokenizer
+from parallax.analyze.units import SentenceTable, Tokenizer, live_units
 from parallax.search.dense import nearest_sentences
 
 if TYPE_CHECKING:
@@ -155,25 +155,43 @@ def stem_rows(
     return seen, TopicStats(units, df, estimated)
 
 
-def _shown(index: Index, table: SentenceTable, scores: np.ndarray, most: int) -> tuple[list[str], int]:
-    """The sources shown, in index order: every document when they are few, else the best-scoring ones."""
-    documents = [d.source for d in index.manifest.documents]
-    touched = {s: float(scores[rows].max()) for s, rows in table.rows.items() if len(rows)}
+def _shown(
+    documents: Sequence[str], table: SentenceTable, scores: np.ndarray, most: int, groups: Sequence[Sequence[str]] = ()
+) -> tuple[list[str], int]:
+    """The sources read whole, in index order: every document when they are few, else the best-scoring
+    ones; with ``groups`` (``--by``), the best of each group in turn (the groups' best first)."""
     if len(documents) <= most:
-        return documents, 0
-    best = set(sorted(touched, key=lambda s: (-touched[s], s))[:most])
+        return list(documents), 0
+    wanted = set(documents)
+    touched = {s: float(scores[rows].max()) for s, rows in table.rows.items() if len(rows) and s in wanted}
+    ranked = sorted(touched, key=lambda s: (-touched[s], s))
+    if groups:
+        lists = [sorted((s for s in g if s in touched), key=lambda s: (-touched[s], s)) for g in groups]
+        lists = sorted((g for g in lists if g), key=lambda g: (-touched[g[0]], g[0]))
+        turns: list[str] = []
+        for turn in range(max(map(len, lists), default=0)):
+            turns.extend(g[turn] for g in lists if turn < len(g))
+        ranked = list(dict.fromkeys(turns))
+    best = set(ranked[:most])
     return [s for s in documents if s in best], max(0, len(touched) - most)
 
 
 def gather(
-    index: Index, q: np.ndarray, stems: Sequence[str], tokens: Tokenizer, budget: Budget, units: int
+    index: Index,
+    q: np.ndarray,
+    stems: Sequence[str],
+    tokens: Tokenizer,
+    budget: Budget,
+    scope: tuple[Sequence[str], Sequence[Sequence[str]]],
 ) -> Candidates:
-    """The candidate table for a topic (query vector ``q``, its BM25 stems) and the sources shown."""
-    seen, stats = stem_rows(index, stems, tokens, budget, units)
+    """The candidate table for a topic (query vector ``q``, its BM25 stems) and the sources read whole,
+    among ``scope``'s documents (index order) and groups (empty without ``--by``)."""
+    documents, groups = scope
+    seen, stats = stem_rows(index, stems, tokens, budget, live_units(index))
     nearest, _ = nearest_sentences(index, q, budget.top_n)
     seen = SentenceTable.from_rows(index, np.concatenate([seen.ids, nearest]), known=seen)
     scores, _ = topic_scores(seen, q, stems, stats, tokens)
-    sources, left_out = _shown(index, seen, scores, budget.max_sources)
+    sources, left_out = _shown(documents, seen, scores, budget.max_sources, groups)
     rows = index.sentence_ids_for(sources)
     whole = np.concatenate([seen.ids, *rows.values()])
     return Candidates(SentenceTable.from_rows(index, whole, known=seen), sources, stats, left_out)

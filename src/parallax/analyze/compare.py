@@ -13,15 +13,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from parallax.analyze.candidates import Budget, Candidates, TopicStats, gather, topic_scores
 from parallax.analyze.comparison import Comparison, SourceView
-from parallax.analyze.coverage import CALIBRATED_FOR, CoverageFeatures, decide, features
+from parallax.analyze.coverage import CALIBRATED_FOR, CoverageFeatures, features
 from parallax.analyze.coverage import SENTENCE_LEVEL as ON_TOPIC
 from parallax.analyze.distinct import c_tf_idf
+from parallax.analyze.grouping import (
+    PER_DOCUMENT,
+    Chosen,
+    Scope,
+    group_view,
+    interleave,
+    judge_all,
+    merged_rows,
+    speaking,
+)
 from parallax.analyze.passage import Passage
 from parallax.analyze.points import find_points
 from parallax.analyze.units import SentenceTable, live_units, unit_kind
@@ -39,7 +50,7 @@ MAX_TOPIC_SENTENCES = 8  # per source, for the cross-source view
 MIN_WORDS = 6  # shorter sentences (headings, captions) make no point of their own
 CANDIDATES = 10  # hybrid hits per source re-ranked for the key passages
 
-__all__ = ["Comparer", "Comparison", "Passage", "compare", "uncalibrated_note"]
+__all__ = ["Comparer", "Comparison", "Passage", "Scope", "compare", "uncalibrated_note"]
 
 
 def uncalibrated_note(model_id: str) -> list[str]:
@@ -105,74 +116,115 @@ class Comparer:
     def _stems(self, text: str) -> list[str]:
         return list(dict.fromkeys(self._tokens([text])[0]))
 
-    def candidates(self, topic: str) -> tuple[Candidates, np.ndarray, np.ndarray]:
-        """The sentences ``topic`` is compared on and the sources shown (the whole table of a small index,
-        the topic's candidates on a large one: ``candidates.py``), with their (topic score, dense cosine)."""
+    def candidates(
+        self, topic: str, chosen: Chosen | None = None
+    ) -> tuple[Candidates, np.ndarray, np.ndarray, np.ndarray]:
+        """The sentences ``topic`` is compared on and the sources read whole (the whole table of a small
+        index, the topic's candidates on a large one: ``candidates.py``), with their (topic score, dense
+        cosine), and the topic's vector. ``chosen``: the documents and groups in scope (default: all)."""
         text = parse_query(topic).text
         stems = self._stems(text)
         q = self.embedder.embed([text])[0]
+        chosen = chosen or Scope().resolve(self.index.manifest.documents)
         if self.by_candidates:
-            found = gather(self.index, q, stems, self._tokens, self.budget, live_units(self.index))
+            groups = [g.members for g in chosen.groups or ()]
+            found = gather(self.index, q, stems, self._tokens, self.budget, (chosen.sources, groups))
         else:
-            names = [d.source for d in self.index.manifest.documents]
-            found = Candidates(self.table, names, TopicStats.of_table(self.table, stems, self._tokens), 0)
+            found = Candidates(self.table, chosen.sources, TopicStats.of_table(self.table, stems, self._tokens), 0)
         scores, dense = topic_scores(found.table, q, stems, found.stats, self._tokens)
-        return found, scores, dense
+        return found, scores, dense, q
 
     def topic_scores(self, topic: str) -> tuple[np.ndarray, np.ndarray]:
         """(topic score, dense cosine) of every row of the topic's table (``candidates``)."""
-        _, scores, dense = self.candidates(topic)
+        _, scores, dense, _ = self.candidates(topic)
         return scores, dense
 
     def source_features(self, topic: str) -> dict[str, CoverageFeatures]:
         """The coverage rule's features of every source shown for ``topic`` (used for calibration)."""
-        found, scores, _ = self.candidates(topic)
+        found, scores, _, _ = self.candidates(topic)
         return {s: features(scores[found.table.source_rows(s)]) for s in found.sources}
 
     # -----------------------------------------------------------------------------------------
     # The comparison.
 
-    def compare(self, topic: str, passages: int = 3) -> Comparison:
-        """How every source treats ``topic``, with at most ``passages`` key passages per source."""
+    def compare(self, topic: str, passages: int = 3, scope: Scope | None = None) -> Comparison:
+        """How every source treats ``topic``, with at most ``passages`` key passages per source.
+
+        ``scope``: the documents compared (``--where``) and what they are grouped on (``--by``)."""
         if passages < 1:
             from parallax.core.errors import InputError
 
             raise InputError(f"--passages must be at least 1 (got {passages})")
         parsed = parse_query(topic)  # refuses an empty topic
+        chosen = (scope or Scope()).resolve(self.index.manifest.documents)
         self.load()
         t0 = time.perf_counter()
         terms = query_terms(parsed.text)
-        found, scores, dense = self.candidates(topic)
+        found, scores, dense, q = self.candidates(topic, chosen)
+        topical = _Topical(topic, q, (scores, dense), passages)
+        if chosen.groups is None:
+            views, topic_rows = self._document_views(found, topical)
+        else:
+            views, topic_rows = self._group_views(found, chosen, topical)
         table = found.table
-        titles = {d.source: d for d in self.index.manifest.documents}
-        views: list[SourceView] = []
-        topic_rows: dict[str, np.ndarray] = {}
-        for source in found.sources:
-            doc = titles[source]
-            rows = table.source_rows(source)
-            feats = features(scores[rows])
-            verdict = decide(feats)
-            label, score = verdict.label, verdict.score
-            view = SourceView(source, doc.title, doc.short_id, label, score, feats, verdict.probabilities)
-            views.append(view)
-            if verdict.label == "silent" or not len(rows):
-                continue
-            topic_rows[source] = _topic_sentences(table, rows, scores)
-            view.passages = self._key_passages(table, topic, source, passages, (scores, dense))
         _distinctive(table, views, topic_rows, terms)
         names = [v.source for v in views]
         agreement = _agreement(table.matrix, names, topic_rows)
         common, unique = find_points(table, topic_rows, scores, terms)
         latency = (time.perf_counter() - t0) * 1000
-        notes = uncalibrated_note(self.index.manifest.model_id) + _left_out_note(found)
-        return Comparison(topic, terms, views, names, agreement, common, unique, latency, notes)
+        notes = uncalibrated_note(self.index.manifest.model_id) + _left_out_note(found, chosen)
+        titles = {r.source: r.title for r in chosen.records} if chosen.groups is not None else {}
+        return Comparison(
+            topic, terms, views, names, agreement, common, unique, latency, notes, by=chosen.by, titles=titles
+        )
 
-    def _key_passages(
-        self, table: SentenceTable, topic: str, source: str, k: int, scored: tuple[np.ndarray, np.ndarray]
-    ) -> list[Passage]:
+    def _document_views(self, found: Candidates, topical: _Topical) -> tuple[list[SourceView], dict[str, np.ndarray]]:
+        """One view per document read whole, with its key passages and topic sentences."""
+        table, (scores, _) = found.table, topical.scored
+        titles = {d.source: d for d in self.index.manifest.documents}
+        judged = judge_all(found.sources, table.source_rows, scores)
+        views: list[SourceView] = []
+        topic_rows: dict[str, np.ndarray] = {}
+        for source in found.sources:
+            doc, j = titles[source], judged[source]
+            view = SourceView(
+                source, doc.title, doc.short_id, j.verdict.label, j.verdict.score, j.features, j.verdict.probabilities
+            )
+            views.append(view)
+            rows = table.source_rows(source)
+            if j.verdict.label == "silent" or not len(rows):
+                continue
+            topic_rows[source] = _topic_sentences(table, rows, scores)
+            view.passages = self._key_passages(table, source, topical.passages, topical)
+        return views, topic_rows
+
+    def _group_views(
+        self, found: Candidates, chosen: Chosen, topical: _Topical
+    ) -> tuple[list[SourceView], dict[str, np.ndarray]]:
+        """One view per group: its verdict and counts from every document's verdict, its key passages
+        and topic sentences from its best documents (``grouping.py``)."""
+        table, (scores, _) = found.table, topical.scored
+        judged = judge_all(chosen.sources, table.source_rows, scores)
+        readable = set(found.sources)
+        views: list[SourceView] = []
+        topic_rows: dict[str, np.ndarray] = {}
+        assert chosen.groups is not None
+        for g in chosen.groups:
+            view = group_view(chosen.by, g, judged)
+            views.append(view)
+            best = speaking(g, judged, readable, topical.passages)
+            if not best:
+                continue
+            per_doc = [self._key_passages(table, s, PER_DOCUMENT, topical) for s in best]
+            view.passages = interleave(per_doc, topical.passages)
+            rows = [_topic_sentences(table, table.source_rows(s), scores) for s in best]
+            topic_rows[view.source] = merged_rows(rows, scores)
+        return views, topic_rows
+
+    def _key_passages(self, table: SentenceTable, source: str, k: int, topical: _Topical) -> list[Passage]:
         """The source's best chunks for the topic: hybrid candidates re-ranked by their best sentence."""
-        hits = self.searcher.search(topic, k=max(k, CANDIDATES), sources=[source], mode="hybrid").hits
-        ranked = sorted(_judged(self.index, table, hits, *scored), key=lambda r: (-r[0], r[2]))
+        found = self.searcher.search(topical.topic, k=max(k, CANDIDATES), sources=[source], vector=topical.vector)
+        ranked = sorted(_judged(self.index, table, found.hits, *topical.scored), key=lambda r: (-r[0], r[2]))
         out: list[Passage] = []
         shown: list[str] = []  # the best sentence of each passage kept
         for best, cosine, _, hit, key, focus in ranked:
@@ -185,11 +237,26 @@ class Comparer:
         return out
 
 
-def _left_out_note(found: Candidates) -> list[str]:
+@dataclass(frozen=True)
+class _Topical:
+    """What every source's passages are chosen with: the topic, its vector, the rows' (score, cosine)."""
+
+    topic: str
+    vector: np.ndarray
+    scored: tuple[np.ndarray, np.ndarray]
+    passages: int
+
+
+def _left_out_note(found: Candidates, chosen: Chosen) -> list[str]:
     if not found.left_out and not found.stats.estimated:
         return []
     notes = []
-    if found.left_out:
+    if found.left_out and chosen.groups is not None:
+        notes.append(
+            f"{found.left_out} documents near the topic were judged on their candidate sentences only "
+            "(not read whole); their verdicts count in their groups"
+        )
+    elif found.left_out:
         shown = len(found.sources)
         notes.append(f"{found.left_out} more sources have sentences near the topic; the {shown} closest are shown")
     if found.stats.estimated:
@@ -267,6 +334,6 @@ def _agreement(matrix: np.ndarray, names: list[str], topic_rows: dict[str, np.nd
     return out
 
 
-def compare(index: Index, embedder: Embedder, topic: str, passages: int = 3) -> Comparison:
+def compare(index: Index, embedder: Embedder, topic: str, passages: int = 3, scope: Scope | None = None) -> Comparison:
     """How every source of ``index`` treats ``topic``; see ``Comparer`` to compare many topics."""
-    return Comparer(index, embedder).compare(topic, passages=passages)
+    return Comparer(index, embedder).compare(topic, passages=passages, scope=scope)

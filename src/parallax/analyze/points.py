@@ -74,9 +74,9 @@ class _TopicSentences:
             mine = [i for i in members if self.owners[i] == src]
             best = max(mine, key=lambda i: float(self.vectors[i] @ centroid))
             passage = self.table.passage(int(self.rows[best]), float(self.vectors[best] @ centroid))
-            aligned.append(AlignedPassage(passage, extract_facts(passage.plain)))
+            aligned.append(AlignedPassage(passage, extract_facts(passage.plain), src))
         strength = float(np.mean([self.score(i) for i in members]))
-        return (len(sources), strength), Point(label, [p.passage.source for p in aligned], aligned)
+        return (len(sources), strength), Point(label, list(sources), aligned)
 
     def unique_angle(self, members: np.ndarray, label: str, sims: np.ndarray) -> tuple[float, UniqueAngle] | None:
         """A point one source makes, scored 1 - its highest cosine with another source's sentence."""
@@ -92,11 +92,14 @@ class _TopicSentences:
 def find_points(
     table: SentenceTable, topic_rows: dict[str, np.ndarray], scores: np.ndarray, exclude: Sequence[str] = ()
 ) -> tuple[list[Point], list[UniqueAngle]]:
-    """Cluster the topic sentences of all sources; shared clusters are common ground, others unique."""
+    """Cluster the topic sentences of all sources; shared clusters are common ground, others unique.
+
+    A source is a key of ``topic_rows``: a document, or a group of documents (``--by``), whose passages
+    then come from its documents."""
     rows = np.asarray([r for rr in topic_rows.values() for r in rr], dtype=np.int64)
     if len(rows) == 0:
         return [], []
-    owners = [table.spans[int(r)][0] for r in rows]
+    owners = [source for source, rr in topic_rows.items() for _ in rr]
     topic = _TopicSentences(table, rows, owners, table.matrix[rows].astype(np.float64), scores)
     clusters = cluster_points(topic.vectors)
     texts = {str(c): " ".join(table.plain[int(rows[i])] for i in members) for c, members in enumerate(clusters)}

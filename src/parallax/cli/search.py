@@ -27,6 +27,10 @@ def search_cmd(
         Path | None, typer.Option("--queries", help="File with one query per line; prints JSON lines.")
     ] = None,
     mode: Annotated[str, typer.Option("--mode", help="dense, bm25 or hybrid.")] = "hybrid",
+    where: Annotated[
+        list[str] | None,
+        typer.Option("--where", help="Only documents with FIELD=VALUE (or FIELD!=VALUE), e.g. publisher='Fox News'."),
+    ] = None,
     exact: Annotated[
         bool,
         typer.Option("--exact", help="Score every chunk exactly, even where the index searches approximately."),
@@ -45,8 +49,10 @@ def search_cmd(
     if queries is not None and query is not None:
         raise fail("give either a query or --queries FILE, not both")
     lines = _read_queries(queries) if queries is not None else []
+    from parallax.index.fields import sources_where
+
     searcher = Searcher(open_index_with_progress(index), get_embedder(), exact=exact)
-    sources = source or []
+    sources = [*(source or []), *sources_where(searcher.index.manifest.documents, where or [])]
     if queries is not None:
         for line in lines:
             print(_result_json(searcher.search(line, k=k, sources=sources, mode=mode)), flush=True)

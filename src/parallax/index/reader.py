@@ -343,6 +343,9 @@ class Index:
         """Map ``--source`` values (short id, file name or file stem) to file names."""
         out = []
         for wanted in ids:
+            if wanted in self._segment_of:  # a file name: no scan of the documents
+                out.append(wanted)
+                continue
             match = [d.source for d in self.manifest.documents if wanted in (d.source, d.short_id, Path(d.source).stem)]
             if not match:
                 raise InputError(self._unknown_source(wanted))

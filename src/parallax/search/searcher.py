@@ -114,7 +114,16 @@ class Searcher:
         self.load_ms += (time.perf_counter() - t0) * 1000
         self._loaded = mode == "hybrid"
 
-    def search(self, query: str, k: int = 10, sources: Sequence[str] = (), mode: str = DEFAULT_MODE) -> SearchResult:
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        sources: Sequence[str] = (),
+        mode: str = DEFAULT_MODE,
+        vector: np.ndarray | None = None,
+    ) -> SearchResult:
+        """The ``k`` best chunks for ``query`` (from ``sources`` only, when given). ``vector``: the query's
+        embedding when the caller has it already (``compare`` searches one topic in many sources)."""
         if mode not in MODES:
             raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         if k < 1:
@@ -129,7 +138,7 @@ class Searcher:
         t1 = t0
         q: np.ndarray | None = None
         if mode in ("dense", "hybrid"):
-            qvec = self.embedder.embed([parsed.text])
+            qvec = self.embedder.embed([parsed.text]) if vector is None else np.asarray(vector)[None, :]
             t1 = time.perf_counter()
             q = qvec[0]
             dense = self._dense(qvec, depth, allowed)
