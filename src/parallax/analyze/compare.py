@@ -173,10 +173,11 @@ class Comparer:
         common, unique = find_points(table, topic_rows, scores, terms)
         latency = (time.perf_counter() - t0) * 1000
         notes = uncalibrated_note(self.index.manifest.model_id) + _left_out_note(found, chosen)
-        titles = {r.source: r.title for r in chosen.records} if chosen.groups is not None else {}
-        return Comparison(
-            topic, terms, views, names, agreement, common, unique, latency, notes, by=chosen.by, titles=titles
-        )
+        cmp = Comparison(topic, terms, views, names, agreement, common, unique, latency, notes, by=chosen.by)
+        if chosen.groups is not None:  # the documents that hold a group's passages, named in its output
+            cmp.titles = {r.source: r.title for r in chosen.records}
+            cmp.short_ids = {r.source: r.short_id for r in chosen.records}
+        return cmp
 
     def _document_views(self, found: Candidates, topical: _Topical) -> tuple[list[SourceView], dict[str, np.ndarray]]:
         """One view per document read whole, with its key passages and topic sentences."""

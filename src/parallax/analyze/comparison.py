@@ -150,6 +150,7 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     by: str = "document"  # the field sources are grouped on (``--by``); "document": each document alone
     titles: dict[str, str] = field(default_factory=dict)  # document -> title, for the passages of groups
+    short_ids: dict[str, str] = field(default_factory=dict)  # document -> its short id, for the passages of groups
 
     @property
     def grouped(self) -> bool:

@@ -18,12 +18,25 @@ def compare_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     html: Annotated[Path | None, typer.Option("--html", help="Also write the comparison as an HTML page.")] = None,
     passages: Annotated[int, typer.Option("--passages", help="Key passages per source.")] = 3,
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="Compare groups of documents: document (default), publisher, author, year, month, folder, "
+            "or any key of sources.json.",
+        ),
+    ] = "document",
+    where: Annotated[
+        list[str] | None,
+        typer.Option("--where", help="Only documents with FIELD=VALUE (or FIELD!=VALUE); repeatable."),
+    ] = None,
 ) -> None:
     """Put the sources side by side on one topic: who covers it, their key passages, what they share.
 
     For every source: covers / mentions / silent with a score, key passages, distinctive terms and the
     passage no other source echoes; then an agreement matrix, common ground with the facts each source
-    states, and unique angles.
+    states, and unique angles. With --by publisher (or year, author, ...), the sources are groups of
+    documents: a group covers the topic when one of its documents does, and says how many do.
     """
     from parallax.core.errors import InputError
     from parallax.embed.registry import get_embedder
@@ -34,11 +47,13 @@ def compare_cmd(
     parse_query(topic)  # refuses an empty topic before the model loads
     if passages < 1:
         raise InputError(f"--passages must be at least 1 (got {passages})")
-    from parallax.analyze.compare import Comparer
+    from parallax.analyze.compare import Comparer, Scope
 
     idx = open_index_with_progress(index)
+    scope = Scope(by, tuple(where or ()))
+    scope.resolve(idx.manifest.documents)  # refuses an unknown field or an empty filter before the model loads
     comparer = Comparer(idx, get_embedder(idx.manifest.model_id))
-    result = comparer.compare(topic, passages=passages)
+    result = comparer.compare(topic, passages=passages, scope=scope)
     for note in result.notes:  # caveats on stderr; the JSON stays as it is
         stderr().print(f"Note: {note}", style="yellow", markup=False, soft_wrap=True)
     if html is not None:
