@@ -26,6 +26,7 @@ from parallax.analyze.distinct import c_tf_idf
 from parallax.analyze.grouping import (
     PER_DOCUMENT,
     Chosen,
+    Judged,
     Scope,
     group_view,
     interleave,
@@ -162,10 +163,11 @@ class Comparer:
         terms = query_terms(parsed.text)
         found, scores, dense, q = self.candidates(topic, chosen)
         topical = _Topical(topic, q, (scores, dense), passages)
+        judged = judge_all(chosen.sources if chosen.groups else found.sources, found.table.source_rows, scores)
         if chosen.groups is None:
-            views, topic_rows = self._document_views(found, topical)
+            views, topic_rows = self._document_views(found, topical, judged)
         else:
-            views, topic_rows = self._group_views(found, chosen, topical)
+            views, topic_rows = self._group_views(found, chosen, topical, judged)
         table = found.table
         _distinctive(table, views, topic_rows, terms)
         names = [v.source for v in views]
@@ -177,13 +179,15 @@ class Comparer:
         if chosen.groups is not None:  # the documents that hold a group's passages, named in its output
             cmp.titles = {r.source: r.title for r in chosen.records}
             cmp.short_ids = {r.source: r.short_id for r in chosen.records}
+            cmp.verdicts = {s: j.verdict.label for s, j in judged.items()}
         return cmp
 
-    def _document_views(self, found: Candidates, topical: _Topical) -> tuple[list[SourceView], dict[str, np.ndarray]]:
+    def _document_views(
+        self, found: Candidates, topical: _Topical, judged: dict[str, Judged]
+    ) -> tuple[list[SourceView], dict[str, np.ndarray]]:
         """One view per document read whole, with its key passages and topic sentences."""
         table, (scores, _) = found.table, topical.scored
         titles = {d.source: d for d in self.index.manifest.documents}
-        judged = judge_all(found.sources, table.source_rows, scores)
         views: list[SourceView] = []
         topic_rows: dict[str, np.ndarray] = {}
         for source in found.sources:
@@ -200,12 +204,11 @@ class Comparer:
         return views, topic_rows
 
     def _group_views(
-        self, found: Candidates, chosen: Chosen, topical: _Topical
+        self, found: Candidates, chosen: Chosen, topical: _Topical, judged: dict[str, Judged]
     ) -> tuple[list[SourceView], dict[str, np.ndarray]]:
         """One view per group: its verdict and counts from every document's verdict, its key passages
         and topic sentences from its best documents (``grouping.py``)."""
         table, (scores, _) = found.table, topical.scored
-        judged = judge_all(chosen.sources, table.source_rows, scores)
         readable = set(found.sources)
         views: list[SourceView] = []
         topic_rows: dict[str, np.ndarray] = {}

@@ -151,6 +151,7 @@ class Comparison:
     by: str = "document"  # the field sources are grouped on (``--by``); "document": each document alone
     titles: dict[str, str] = field(default_factory=dict)  # document -> title, for the passages of groups
     short_ids: dict[str, str] = field(default_factory=dict)  # document -> its short id, for the passages of groups
+    verdicts: dict[str, str] = field(default_factory=dict)  # document -> its own verdict, in groups (not in JSON)
 
     @property
     def grouped(self) -> bool:

@@ -116,3 +116,23 @@ def decide(
     label = LABELS[int(np.argmax(p))]
     score = float(p[2] + 0.5 * p[1])
     return Verdict(label, round(score, 4), {name: round(float(v), 4) for name, v in zip(LABELS, p)})
+
+
+def decide_all(
+    many: Sequence[CoverageFeatures],
+    coef: Sequence[Sequence[float]] = COEF,
+    intercept: Sequence[float] = INTERCEPT,
+) -> list[Verdict]:
+    """``decide`` for many documents at once, in one matrix product (``compare --by`` judges them all)."""
+    if not many:
+        return []
+    z = np.asarray([f.vector() for f in many]) @ np.asarray(coef, dtype=np.float64).T + np.asarray(intercept)
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    labels = np.argmax(p, axis=1).tolist()
+    scores = np.round(p[:, 2] + 0.5 * p[:, 1], 4).tolist()
+    rounded = np.round(p, 4).tolist()
+    return [
+        Verdict(LABELS[label], score, dict(zip(LABELS, probs))) for label, score, probs in zip(labels, scores, rounded)
+    ]

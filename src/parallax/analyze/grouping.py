@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from parallax.analyze.comparison import DocumentCounts, SourceView
-from parallax.analyze.coverage import CoverageFeatures, Verdict, decide, features
+from parallax.analyze.coverage import CoverageFeatures, Verdict, decide_all, features
 from parallax.analyze.passage import Passage
 from parallax.index.fields import DOCUMENT, Group, group, resolve_field, select
 from parallax.index.manifest import DocumentRecord
@@ -27,6 +27,7 @@ from parallax.index.manifest import DocumentRecord
 GROUP_SENTENCES = 12  # topic sentences per group for the cross-group view
 PER_DOCUMENT = 2  # key passages per document of a group
 _RANK = {"covers": 2, "mentions": 1, "silent": 0}
+_EMPTY = features(np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -71,18 +72,10 @@ class Judged:
 
 
 def judge_all(sources: Iterable[str], rows_of: Callable[[str], np.ndarray], scores: np.ndarray) -> dict[str, Judged]:
-    """The verdict of every document; a document without a scored row is silent (decided once)."""
-    empty = features(np.zeros(0))
-    silent = decide(empty)
-    out = {}
-    for source in sources:
-        rows = rows_of(source)
-        if not len(rows):
-            out[source] = Judged(source, silent, empty)
-            continue
-        feats = features(scores[rows])
-        out[source] = Judged(source, decide(feats), feats)
-    return out
+    """The verdict of every document (decided together); one without a scored row is silent."""
+    names = list(sources)
+    feats = [features(scores[rows]) if len(rows := rows_of(s)) else _EMPTY for s in names]
+    return {s: Judged(s, v, f) for s, v, f in zip(names, decide_all(feats), feats)}
 
 
 def group_title(by: str, g: Group) -> str:

@@ -11,8 +11,10 @@ import typer
 from parallax.cli.common import fail, handles_errors, open_index_with_progress, progress_bar
 
 if TYPE_CHECKING:
+    from parallax.bench.basil import BasilResult
     from parallax.bench.compare import CompareBenchResult
     from parallax.bench.retrieval import BenchResult
+    from parallax.index.reader import Index
 
 
 @handles_errors
@@ -25,14 +27,28 @@ def bench_cmd(
     max_tokens: Annotated[int | None, typer.Option(help="Chunk size in word pieces.")] = None,
     overlap: Annotated[int | None, typer.Option(help="Sentences shared by consecutive chunks.")] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for results.json and the TREC run files.")] = None,
-    index: Annotated[str | None, typer.Option("--index", help="compare only: the seeds index to use.")] = None,
+    index: Annotated[
+        str | None, typer.Option("--index", help="compare only: the index to use (seeds, or BASIL's corpus).")
+    ] = None,
+    dataset: Annotated[
+        str,
+        typer.Option(
+            "--dataset",
+            help="compare only: 'seeds' (the labelled seeds), 'basil' (../shared/datasets/basil-dev) or a "
+            "BASIL folder.",
+        ),
+    ] = "seeds",
 ) -> None:
     """Score retrieval quality (nDCG@10, recall, MRR, MAP) and latency for every mode.
 
-    'compare' scores the viewpoint comparer's coverage verdicts on the labelled seeds instead.
+    'compare' scores the viewpoint comparer's coverage verdicts on the labelled seeds instead, or with
+    --dataset basil, compare --by publisher on BASIL's news events.
     """
     import tempfile
 
+    if target == "compare" and dataset != "seeds":
+        _bench_basil(dataset, index, out)
+        return
     if target == "compare":
         _bench_compare(index, out)
         return
@@ -107,6 +123,62 @@ def _bench_compare(index: str | None, out: Path | None) -> None:
         )
         write_compare_result(result, out / "compare-seeds.json", command)
     _print_compare(result)
+
+
+def _bench_basil(dataset: str, index: str | None, out: Path | None) -> None:
+    """``parallax bench compare --dataset basil``: compare --by publisher on BASIL's events."""
+    import tempfile
+
+    from parallax.bench.basil import bench_basil, write_basil_result
+    from parallax.core.settings import basil_dir
+    from parallax.embed.registry import get_embedder
+
+    folder = basil_dir() if dataset == "basil" else Path(dataset)
+    if not (folder / "events.jsonl").is_file():
+        raise fail(f"{folder} is not a BASIL folder (no events.jsonl); give --dataset basil or the basil-dev folder")
+    with tempfile.TemporaryDirectory(prefix="parallax-basil-") as tmp:
+        idx = _basil_index(folder, index, Path(tmp))
+        result = bench_basil(idx, get_embedder(idx.manifest.model_id), folder)
+    if out:
+        options = (("--dataset", dataset), ("--index", index), ("--out", out))
+        command = " ".join(["parallax bench compare", *(f"{k} {v}" for k, v in options if v)])
+        write_basil_result(result, out / "compare-basil.json", command)
+    _print_basil(result)
+
+
+def _basil_index(folder: Path, index: str | None, tmp: Path) -> Index:
+    """The index given, else BASIL's corpus indexed into ``tmp`` (about two minutes on two cores)."""
+    if index is not None:
+        return open_index_with_progress(index)
+    from parallax.api import index_paths, open_index
+
+    with progress_bar("Indexing BASIL") as update:
+        index_paths([folder / "corpus"], index=str(tmp / "basil"), progress=update)
+    return open_index(str(tmp / "basil"))
+
+
+def _print_basil(result: BasilResult) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from parallax.bench.basil import BASIL_HEADER, BASIL_NOTE, basil_rows
+
+    table = Table(
+        title=f"compare --by publisher on BASIL: {result.documents} articles ({result.model})",
+        title_justify="left",
+        caption=BASIL_NOTE,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+        collapse_padding=True,
+    )
+    for col in BASIL_HEADER:
+        table.add_column(col, justify="left" if col == "events" else "right", no_wrap=True)
+    for row in basil_rows(result):
+        table.add_row(*row)
+    Console().print(table)
 
 
 def _print_compare(result: CompareBenchResult) -> None:

@@ -94,3 +94,10 @@ def seeds_queries_path() -> Path:
 def seeds_coverage_path() -> Path:
     """The seeds' labelled coverage set: ``$PARALLAX_SEEDS_COVERAGE`` or ``benchmarks/data/seeds_coverage.json``."""
     return _data_file("PARALLAX_SEEDS_COVERAGE", "seeds_coverage.json")
+
+
+def basil_dir() -> Path:
+    """basil-dev (``bench compare --dataset basil``): ``$PARALLAX_BASIL`` or ``../shared/datasets/basil-dev``
+    beside the project (the shared data sets, never copied into it)."""
+    env = os.environ.get("PARALLAX_BASIL")
+    return Path(env) if env else seeds_dir().parent.parent / "shared" / "datasets" / "basil-dev"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from parallax.analyze.comparison import DocumentCounts
+
 # What the agreement matrix holds (``analyze.compare``): the same sentence under the table and on the page.
 AGREEMENT = (
     "how closely two sources agree on the topic: the mean best-match cosine of their topic sentences "
@@ -26,3 +28,15 @@ def coverage_summary(verdicts: Iterable[str]) -> str:
         if n:
             parts.append(f"{n} {one if n == 1 else many}")
     return ", ".join(parts)
+
+
+def document_counts(counts: DocumentCounts) -> str:
+    """ "3 of 52 documents cover it · 4 mention it · 45 are silent": a group's documents by verdict."""
+    noun = "document" if counts.total == 1 else "documents"
+    first = f"{counts.covers} of {counts.total} {noun} {'covers' if counts.covers == 1 else 'cover'} it"
+    parts = [first]
+    if counts.mentions:
+        parts.append(f"{counts.mentions} {'mentions' if counts.mentions == 1 else 'mention'} it")
+    if counts.silent:
+        parts.append(f"{counts.silent} {'is' if counts.silent == 1 else 'are'} silent")
+    return " · ".join(parts)

@@ -16,6 +16,7 @@ import numpy as np
 from parallax.index.reader import Index
 from parallax.index.segment import Segment
 
+NARROW_SHARE = 8  # a filter keeping at most 1/8 of the chunks scores only those, even on an exact index
 EXACT_SUBSET = 50_000  # a filter (--source, a phrase) that leaves fewer chunks than this is scored exactly
 
 
@@ -113,9 +114,10 @@ def dense_top(index: Index, q: np.ndarray, k: int, allowed: np.ndarray | None, e
     ``allowed`` is an optional boolean mask over chunks; removed documents' chunks never count.
     """
     live = index.live_chunks()
-    if exact or not index.approximate:
+    narrow = allowed is not None and int(allowed.sum()) <= min(EXACT_SUBSET, len(allowed) // NARROW_SHARE)
+    if (exact or not index.approximate) and not narrow:
         return top(score_all(index, q), k, _both(allowed, live))
-    if allowed is not None and int(allowed.sum()) <= EXACT_SUBSET:  # a narrow filter: score what it keeps
+    if allowed is not None and (narrow or int(allowed.sum()) <= EXACT_SUBSET):  # a narrow filter: score what it keeps
         ids = np.flatnonzero(allowed if live is None else allowed & live)
         return top(score_some(index, q, ids), k, None, ids)
     allowed = _both(allowed, live)
