@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from parallax.cli.common import IndexOpt, handles_errors, open_index_with_progress, stderr, wrote
+
+if TYPE_CHECKING:
+    from parallax.analyze.comparison import Comparison
 
 
 @handles_errors
@@ -54,6 +57,11 @@ def compare_cmd(
     scope.resolve(idx.manifest.documents)  # refuses an unknown field or an empty filter before the model loads
     comparer = Comparer(idx, get_embedder(idx.manifest.model_id))
     result = comparer.compare(topic, passages=passages, scope=scope)
+    _show(result, html, as_json, comparer.load_ms)
+
+
+def _show(result: Comparison, html: Path | None, as_json: bool, load_ms: float) -> None:
+    """Notes on stderr, then the JSON or the terminal view; the HTML page when asked for."""
     for note in result.notes:  # caveats on stderr; the JSON stays as it is
         stderr().print(f"Note: {note}", style="yellow", markup=False, soft_wrap=True)
     if html is not None:
@@ -74,4 +82,4 @@ def compare_cmd(
         console.print(part)
     if html is not None:
         wrote(html)
-    stderr().print(f"[dim]compare {result.latency_ms:.0f} ms · model load {comparer.load_ms:.0f} ms[/]")
+    stderr().print(f"[dim]compare {result.latency_ms:.0f} ms · model load {load_ms:.0f} ms[/]")
