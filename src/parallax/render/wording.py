@@ -26,3 +26,13 @@ def coverage_summary(verdicts: Iterable[str]) -> str:
         if n:
             parts.append(f"{n} {one if n == 1 else many}")
     return ", ".join(parts)
+
+
+def document_counts(total: int, covers: int, mentions: int, silent: int) -> str:
+    """ "1 of 50 documents covers it · 1 mentions it · 48 are silent": a group's documents by verdict."""
+    noun = "document" if total == 1 else "documents"
+    parts = [f"{covers} of {total} {noun} {'covers it' if covers == 1 else 'cover it'}"]
+    for n, (_, one, many) in zip((mentions, silent), _COVERAGE[1:]):
+        if n:
+            parts.append(f"{n} {one if n == 1 else many}")
+    return " · ".join(parts)
