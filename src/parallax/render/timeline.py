@@ -94,11 +94,11 @@ def svg(periods: list[Period], width: int = 640, height: int = 120) -> str:
             f'<rect class="{cls}" x="{x + step * 0.1:.1f}" y="{base - h:.1f}" width="{step * 0.8:.1f}" '
             f'height="{h:.1f}"><title>{escape(tip)}</title></rect>'
         )
-    every = max(1, len(periods) // 8)
-    labels = [
+    every, last = max(1, len(periods) // 8), len(periods) - 1
+    labels = [  # every ``every``-th period and the last, but no label too close before the last one
         f'<text x="{pad + (i + 0.5) * step:.1f}" y="{height - 6}" text-anchor="middle">{escape(p.key)}</text>'
         for i, p in enumerate(periods)
-        if i % every == 0 or i == len(periods) - 1
+        if i == last or (i % every == 0 and last - i > every // 2)
     ]
     axis = f'<line x1="{pad}" y1="{base}" x2="{width - pad}" y2="{base}" class="axis"/>'
     return (

@@ -10,6 +10,8 @@ from parallax.analyze.comparison import Comparison, SourceView
 from parallax.analyze.facts import Facts
 from parallax.analyze.passage import Passage
 from parallax.core.files import atomic_write
+from parallax.render.html import compare_groups as groups
+from parallax.render.html.compare_groups import DocumentName, document_namer
 from parallax.render.html.page import as_shown, chips, empty_section, esc, highlight, legend, matrix_table, page
 from parallax.render.wording import AGREEMENT, coverage_summary
 from parallax.text.boilerplate import is_boilerplate
@@ -26,15 +28,16 @@ def _clean(text: str) -> str:
     return to_plain("\n".join(kept)) or to_plain(text)
 
 
-def _where(p: Passage) -> str:
-    return f'<div class="where">score {as_shown(p.score):.3f} · [{esc(p.start)}:{esc(p.end)})</div>'
+def _where(p: Passage, doc: str = "") -> str:
+    return f'<div class="where">score {as_shown(p.score):.3f} · [{esc(p.start)}:{esc(p.end)}){doc}</div>'
 
 
-def _passage(p: Passage, terms: Sequence[str], extra: str = "") -> str:
-    """A passage's excerpt, from its best sentence when known, else from just before its first term."""
+def _passage(p: Passage, terms: Sequence[str], extra: str = "", doc: DocumentName = groups.no_name) -> str:
+    """A passage's excerpt, from its best sentence when known, else from just before its first term;
+    ``doc`` names the document that holds it (with ``--by``)."""
     at = len(_clean(p.text[: p.focus - p.start])) if p.focus is not None else None
     text = excerpt(_clean(p.text), terms, PASSAGE_CHARS, at)
-    return f'<div class="passage">{_where(p)}<p>{highlight(text, terms)}</p>{extra}</div>'
+    return f'<div class="passage">{_where(p, doc(p))}<p>{highlight(text, terms)}</p>{extra}</div>'
 
 
 def _names(sources: Sequence[SourceView]) -> dict[str, str]:
@@ -47,10 +50,12 @@ def _badge_class(coverage: str) -> str:
 
 
 def _source_head(s: SourceView) -> str:
+    """A column's head: the source's id, badge and title; a group's document counts under its label."""
+    under = esc(s.title) if s.documents is None else groups.head_line(s)
     return (
         f'<div class="head"><span class="src">{esc(s.short_id or s.source)}</span> '
         f'<span class="badge {_badge_class(s.coverage)}">{esc(s.coverage)}</span>'
-        f'<div class="title">{esc(s.title)}</div></div>'
+        f'<div class="title">{under}</div></div>'
     )
 
 
@@ -72,8 +77,9 @@ def _coverage_section(sources: Sequence[SourceView]) -> str:
 
 
 def _agreement_section(cmp: Comparison, names: dict[str, str]) -> str:
-    srcs = [names.get(s, s) for s in cmp.agreement_sources]
-    matrix = [[as_shown(x) for x in row] for row in cmp.agreement]
+    shown, agreement = groups.agreement_of_speaking(cmp) if cmp.grouped else (cmp.agreement_sources, cmp.agreement)
+    srcs = [names.get(s, s) for s in shown]
+    matrix = [[as_shown(x) for x in row] for row in agreement]
     if not srcs or not matrix:
         return empty_section("agreement", "Agreement", "Fewer than two sources speak to this topic.")
     return (
@@ -85,10 +91,11 @@ def _agreement_section(cmp: Comparison, names: dict[str, str]) -> str:
     )
 
 
-def _passages_section(sources: Sequence[SourceView], terms: Sequence[str]) -> str:
+def _passages_section(sources: Sequence[SourceView], terms: Sequence[str], doc: DocumentName) -> str:
     columns = []
     for s in sources:
-        inner = "".join(_passage(p, terms) for p in s.passages) or '<div class="empty">No passage on this topic.</div>'
+        inner = "".join(_passage(p, terms, doc=doc) for p in s.passages)
+        inner = inner or '<div class="empty">No passage on this topic.</div>'
         columns.append(f'<div class="column">{_source_head(s)}{inner}</div>')
     return (
         '<section id="passages"><h2>Key passages</h2>'
@@ -97,13 +104,13 @@ def _passages_section(sources: Sequence[SourceView], terms: Sequence[str]) -> st
     )
 
 
-def _distinctive_section(sources: Sequence[SourceView], terms: Sequence[str]) -> str:
+def _distinctive_section(sources: Sequence[SourceView], terms: Sequence[str], doc: DocumentName) -> str:
     columns = []
     for s in sources:
         words = s.distinctive_terms
         passage = s.distinctive_passage
         inner = f'<ul class="chips">{chips(words, "term")}</ul>' if words else ""
-        inner += _passage(passage, [*words, *terms]) if passage else ""
+        inner += _passage(passage, [*words, *terms], doc=doc) if passage else ""
         if not inner:
             inner = '<div class="empty">Nothing distinctive.</div>'
         columns.append(f'<div class="column">{_source_head(s)}{inner}</div>')
@@ -132,11 +139,13 @@ def _common_section(cmp: Comparison, names: dict[str, str], terms: Sequence[str]
     if not cmp.common_ground:
         return empty_section("common", "Common ground", "No point is made by two or more sources.")
     blocks = []
+    doc = document_namer(cmp)
     for point in cmp.common_ground:
         who = ", ".join(names.get(s, s) for s in point.sources)
-        by_source: dict[str, list[str]] = {}
+        by_source: dict[str, list[str]] = {}  # a column per source (per group with --by: owner)
         for ap in point.passages:
-            by_source.setdefault(ap.passage.source, []).append(_passage(ap.passage, terms, _facts(ap.facts)))
+            owner = (ap.owner or ap.passage.source) if cmp.grouped else ap.passage.source
+            by_source.setdefault(owner, []).append(_passage(ap.passage, terms, _facts(ap.facts), doc))
         columns = [
             f'<div class="column"><div class="head"><span class="src">{esc(names.get(src, src))}</span></div>'
             f"{''.join(shown)}</div>"
@@ -159,7 +168,7 @@ def _unique_section(cmp: Comparison, names: dict[str, str], terms: Sequence[str]
         return empty_section("unique", "Unique angles", "No source makes a point the others do not.")
     cards = [
         f'<div class="card"><div><span class="src">{esc(names.get(a.source, a.source))}</span></div>'
-        f"<h3>{esc(a.label)}</h3>{_passage(a.passage, terms)}</div>"
+        f"<h3>{esc(a.label)}</h3>{_passage(a.passage, terms, doc=document_namer(cmp))}</div>"
         for a in cmp.unique_angles
     ]
     return (
@@ -173,11 +182,11 @@ def _header(cmp: Comparison) -> str:
     terms = cmp.topic_terms
     latency = f" · latency <b>{round(cmp.latency_ms, 3):.0f} ms</b>"
     summary = coverage_summary(s.coverage for s in cmp.sources)
+    meta = groups.group_meta(cmp) if cmp.grouped else f"<b>{len(cmp.sources)}</b> sources ({esc(summary)})"
     term_chips = f'<ul class="chips">{chips(terms, "term")}</ul>' if terms else ""
     return (
         '<header class="page"><p class="kicker">Parallax · compare</p>'
-        f"<h1>{esc(cmp.topic)}</h1>"
-        f'<p class="meta"><b>{len(cmp.sources)}</b> sources ({esc(summary)}){latency}</p>{term_chips}</header>'
+        f'<h1>{esc(cmp.topic)}</h1><p class="meta">{meta}{latency}</p>{term_chips}</header>'
     )
 
 
@@ -185,19 +194,21 @@ def compare_html(cmp: Comparison) -> str:
     """The page of a comparison."""
     terms = cmp.topic_terms
     names = _names(cmp.sources)
-    body = "\n".join(
-        [
-            _header(cmp),
-            _coverage_section(cmp.sources),
-            _agreement_section(cmp, names),
-            _passages_section(cmp.sources, terms),
-            _distinctive_section(cmp.sources, terms),
-            _common_section(cmp, names, terms),
-            _unique_section(cmp, names, terms),
-            f'<footer>parallax compare "{esc(cmp.topic)}" · a self-contained page: it loads nothing from the '
-            "network.</footer>",
-        ]
-    )
+    doc = document_namer(cmp)
+    shown = groups.speaking(cmp.sources) if cmp.grouped else cmp.sources  # silent groups get no column
+    parts = [
+        _header(cmp),
+        groups.timeline_section(cmp),
+        groups.coverage_section(cmp) if cmp.grouped else _coverage_section(cmp.sources),
+        _agreement_section(cmp, names),
+        _passages_section(shown, terms, doc),
+        _distinctive_section(shown, terms, doc),
+        _common_section(cmp, names, terms),
+        _unique_section(cmp, names, terms),
+        f'<footer>parallax compare "{esc(cmp.topic)}" · a self-contained page: it loads nothing from the '
+        "network.</footer>",
+    ]
+    body = "\n".join(part for part in parts if part)  # the timeline is there only with --by year or month
     return page(f"Parallax · compare: {cmp.topic}", body)
 
 

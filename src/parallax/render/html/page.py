@@ -80,6 +80,27 @@ table.heat td.diag { color: var(--faint); }
 .legend { display: flex; align-items: center; gap: 8px; font-size: 12px; color: var(--muted); margin-top: 8px; }
 .legend .bar { width: 220px; height: 12px; border-radius: 6px; border: 1px solid var(--line);
   -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+.counts { font-size: 13px; margin-top: 6px; font-variant-numeric: tabular-nums; }
+.passage .where .doc { color: var(--muted); overflow-wrap: anywhere; }
+.passage .where .doc-id { font-weight: 650; color: var(--accent); }
+.silent-groups { margin-top: 12px; font-size: 13px; color: var(--muted); }
+.silent-groups ul { display: inline; margin: 0; padding: 0; list-style: none; }
+.silent-groups li { display: inline-block; margin: 2px 10px 2px 0; }
+.silent-groups .src { font-weight: 600; }
+.silent-groups .n { color: var(--faint); font-size: 12px; }
+svg.timeline { display: block; width: 100%; max-width: 760px; height: auto; background: var(--card);
+  border: 1px solid var(--line); border-radius: 10px; }
+svg.timeline .bar { fill: var(--covers); }
+svg.timeline .bar-mention { fill: var(--mentions); }
+svg.timeline .bar-none { fill: var(--line); }
+svg.timeline .axis { stroke: var(--faint); stroke-width: 1; }
+svg.timeline text { font-size: 11px; fill: var(--muted); font-variant-numeric: tabular-nums; }
+.key { display: flex; flex-wrap: wrap; gap: 6px 16px; font-size: 12px; color: var(--muted); margin-top: 8px; }
+.key .sw { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px;
+  vertical-align: -1px; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+.key .sw.covers { background: var(--covers); }
+.key .sw.mentions { background: var(--mentions); }
+.key .sw.none { background: var(--line); }
 .point { margin-top: 14px; }
 .point > h3 { margin-bottom: 2px; }
 .point .sources { color: var(--muted); font-size: 13px; margin-bottom: 8px; }
