@@ -118,7 +118,7 @@ def timeline_section(cmp: Comparison) -> str:
     return (
         '<section id="timeline"><h2>Coverage over time</h2>'
         f'<p class="lead">Each bar is a {esc(cmp.by)}: its height is the share of that {esc(cmp.by)}’s documents '
-        "that cover the topic (hover a bar for its counts).</p>"
+        "that cover the topic, the tallest bar being the highest share (hover a bar for its counts).</p>"
         f"{svg(periods)}{key}</section>"
     )
 
