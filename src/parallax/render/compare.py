@@ -132,7 +132,7 @@ def _common_ground(cmp: Comparison, short: dict[str, str], terms: list[str]) -> 
         expand=True,
     )
     table.add_column("point", ratio=2)
-    table.add_column("source", width=16 if cmp.grouped else 14, no_wrap=not cmp.grouped, overflow="fold")
+    table.add_column("source", width=18 if cmp.grouped else 14, no_wrap=not cmp.grouped, overflow="fold")
     table.add_column("what it says", ratio=6)
     for point in cmp.common_ground:
         for k, ap in enumerate(point.passages):
@@ -151,7 +151,7 @@ def _common_ground(cmp: Comparison, short: dict[str, str], terms: list[str]) -> 
 
 def _unique_angles(cmp: Comparison, short: dict[str, str], terms: list[str]) -> Table:
     table = Table(title="Unique angles (said by one source only)", title_justify="left", show_lines=True, expand=True)
-    table.add_column("source", width=16 if cmp.grouped else 14, no_wrap=not cmp.grouped, overflow="fold")
+    table.add_column("source", width=18 if cmp.grouped else 14, no_wrap=not cmp.grouped, overflow="fold")
     table.add_column("angle", ratio=2)
     table.add_column("passage", ratio=6)
     for u in cmp.unique_angles:
