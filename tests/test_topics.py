@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from parallax.analyze.grouping import Scope
 from parallax.analyze.labels import pick_terms, query_for
 from parallax.analyze.topic_map import SourceInfo, Topic, TopicMap
 from parallax.analyze.topics import IGNORE_SHARE, LEAD_RATIO, LEAD_SHARE, discover_topics
@@ -22,7 +23,7 @@ from parallax.ingest.chunk import ChunkerConfig
 from parallax.ingest.load import load_corpus
 from parallax.render.topics import render_topic_map
 
-from .conftest import FAKE_MODEL, invoke
+from .conftest import FAKE_MODEL, assert_one_line_error, invoke, run
 from .fakes import FakeEmbedder
 from .probes import modules_loaded_by
 
@@ -446,3 +447,217 @@ def test_coverage_of_many_sources_and_topics_stays_readable(width: int) -> None:
 def test_coverage_of_few_sources_is_a_heat_table() -> None:
     out = _printed(_wide_map(5, 6), 100)
     assert "Share of each source's text per topic" in out and "#6" in out and "other" in out
+
+
+# --by and --where: a small press corpus with publishers and dates in sources.json.
+
+_SUBJECTS = {
+    "ships": "harbour pilots cargo ships breakwater tide anchor crane freighter dock sailors quay",
+    "farms": "farmers wheat harvest tractor barley orchard soil cattle barn meadow plough seed",
+    "music": "orchestra violin concert choir melody symphony piano rehearsal opera tenor chord score",
+}
+_PRESS = {  # file: (sentences per subject, sources.json entry)
+    "a.txt": ({"ships": 8, "farms": 4}, {"publisher": "Daily Planet", "date": "2021-03-02"}),
+    "b.txt": ({"farms": 6, "music": 6}, {"publisher": "Daily Planet", "date": "5 May 2020"}),
+    "c.txt": ({"music": 10, "ships": 2}, {"publisher": "Gotham Gazette", "date": "2021-03"}),
+    "d.txt": ({"ships": 8}, {"publisher": "gotham gazette", "date": None}),
+    "e.txt": ({"farms": 8, "music": 4}, {"date": "2020"}),
+}
+
+
+def _press_text(counts: dict[str, int]) -> str:
+    sentences = []
+    for subject, n in counts.items():
+        words = _SUBJECTS[subject].split()
+        for i in range(n):
+            picked = [words[(3 * i + j) % len(words)] for j in range(8)]
+            sentences.append(" ".join(picked).capitalize() + ".")
+    return " ".join(sentences) + "\n"
+
+
+@pytest.fixture(scope="module")
+def press_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("press") / "docs"
+    folder.mkdir()
+    for name, (counts, _) in _PRESS.items():
+        (folder / name).write_text(_press_text(counts), encoding="utf-8")
+    (folder / "sources.json").write_text(json.dumps({name: meta for name, (_, meta) in _PRESS.items()}), "utf-8")
+    dest = folder.parent / "idx"
+    build_index(load_corpus([folder]), FakeEmbedder(dim=64), dest, inputs=[str(folder)])
+    return dest
+
+
+def _scope(by: str = "document", *where: str) -> Scope:
+    return Scope(by, tuple(where))
+
+
+def test_group_shares_are_the_groups_text_pooled_by_hand() -> None:
+    """Three documents, six units: a group's share of a topic is its documents' characters in the topic over
+    all their characters; a document with two values counts in both groups."""
+    from parallax.analyze.census import Census, Rows
+    from parallax.index.fields import Group
+
+    census = Census.of_table(
+        ["a", "b", "c"],
+        np.array(["a", "a", "b", "b", "b", "c"], dtype=object),
+        np.array([10, 30, 20, 20, 60, 50], dtype=np.float64),
+        np.array([0, 1, 0, 0, 1, 1]),
+    )
+    rows = Rows.of_groups(census.documents, [Group("X", ["a", "b"]), Group("Y", ["b"]), Group(None, ["c"])])
+    shares = census.shares(census.labels == 0, rows)
+    assert shares == pytest.approx({"X": 50 / 140, "Y": 40 / 100, "unknown": 0.0})  # (10+20+20) / (40+100)
+    units, chars = census.row_totals(rows)
+    assert units.tolist() == [5, 3, 1] and chars.tolist() == [140, 100, 50]
+    # Without groups, each document alone, as before.
+    assert census.shares(census.labels == 0) == pytest.approx({"a": 0.25, "b": 0.4, "c": 0.0})
+
+
+def test_topics_by_publisher_pool_their_documents(press_index: Path) -> None:
+    index = Index.load(press_index)
+    alone = discover_topics(index, n_topics=3)
+    grouped = discover_topics(index, n_topics=3, scope=_scope("publisher"))
+    assert [t.label for t in grouped.topics] == [t.label for t in alone.topics]  # --by changes no cluster
+    assert grouped.grouped and grouped.by == "publisher" and grouped.groups is not None
+    assert [(g.name, g.label, g.documents) for g in grouped.groups] == [
+        ("Daily Planet", "Daily Planet", 2),
+        ("Gotham Gazette", "Gotham Gazette", 2),  # "gotham gazette" is the same publisher
+        ("unknown", "no publisher recorded", 1),
+    ]
+    members = {"Daily Planet": ["a.txt", "b.txt"], "Gotham Gazette": ["c.txt", "d.txt"], "unknown": ["e.txt"]}
+    chars = {s.source: s.chars for s in alone.sources}
+    for g, row, other in zip(grouped.groups, grouped.matrix, grouped.other):
+        assert sum(row) + other == pytest.approx(1.0, abs=1e-6)
+        assert g.chars == sum(chars[s] for s in members[g.name])
+        for t, alone_t, v in zip(grouped.topics, alone.topics, row):
+            pooled = sum(chars[s] * alone_t.coverage[s] for s in members[g.name]) / g.chars
+            assert t.coverage[g.name] == v == pytest.approx(pooled, abs=1e-3)
+            assert (g.name in t.ignored_by) == (v < IGNORE_SHARE)
+
+
+def test_unknown_group_last_and_months_in_time_order(press_index: Path) -> None:
+    tm = discover_topics(Index.load(press_index), n_topics=3, scope=_scope("month"))
+    assert tm.groups is not None
+    assert [g.name for g in tm.groups] == ["2020-05", "2021-03", "unknown"]
+    assert tm.groups[-1].value is None and tm.groups[-1].label == "no month recorded"
+    assert [r.key for r in tm.rows] == [g.name for g in tm.groups] == tm.to_dict()["coverage"]["groups"]
+
+
+@pytest.mark.parametrize("fit_max", [20_000, 10])
+def test_where_restricts_the_documents_clustered(press_index: Path, fit_max: int) -> None:
+    """--where maps only the documents kept: their units alone are clustered and counted (also when the
+    clusters are fitted on a sample and every unit is then assigned)."""
+    index = Index.load(press_index)
+    units = {s.source: s.units for s in discover_topics(index, n_topics=3).sources}
+    scope = _scope("publisher", "publisher=daily planet", "publisher=Gotham Gazette")
+    tm = discover_topics(index, n_topics=3, scope=scope, fit_max=fit_max)
+    assert [s.source for s in tm.sources] == ["a.txt", "b.txt", "c.txt", "d.txt"]
+    assert len(tm.assignments) == sum(units[s] for s in ("a.txt", "b.txt", "c.txt", "d.txt"))
+    assert [s.units for s in tm.sources] == [units[s.source] for s in tm.sources]
+    assert {e.source for t in tm.topics for e in t.examples} <= {"a.txt", "b.txt", "c.txt", "d.txt"}
+    assert tm.groups is not None and [g.name for g in tm.groups] == ["Daily Planet", "Gotham Gazette"]
+    data = tm.to_dict()
+    assert data["where"] == ["publisher=daily planet", "publisher=Gotham Gazette"] and data["documents"] == 4
+    alone = discover_topics(index, scope=_scope("document", "publisher!=Daily Planet"))
+    assert [s.source for s in alone.sources] == ["c.txt", "d.txt", "e.txt"] and not alone.grouped
+    assert alone.to_dict()["coverage"]["sources"] == ["c.txt", "d.txt", "e.txt"]
+
+
+def test_grouped_json_schema(press_index: Path) -> None:
+    index = Index.load(press_index)
+    plain = discover_topics(index, n_topics=3).to_dict()
+    assert not {"by", "groups", "where", "documents"} & set(plain)
+    as_document = discover_topics(index, n_topics=3, scope=_scope("document")).to_dict()
+    plain.pop("latency_ms"), as_document.pop("latency_ms")
+    assert as_document == plain  # --by document is the map without --by
+    data = json.loads(json.dumps(discover_topics(index, n_topics=3, scope=_scope("Publisher")).to_dict()))
+    assert data["by"] == "publisher" and data["documents"] == 5 and "sources" not in data
+    assert set(data) == (set(plain) - {"sources"}) | {"by", "documents", "groups", "latency_ms"}
+    for g in data["groups"]:
+        assert set(g) == {"name", "value", "label", "documents", "units", "chars"}
+    names = [g["name"] for g in data["groups"]]
+    assert data["groups"][-1]["value"] is None and names[-1] == "unknown"
+    assert data["coverage"]["groups"] == names and set(data["coverage"]) == {"groups", "topics", "matrix", "other"}
+    assert len(data["coverage"]["matrix"]) == len(names) == len(data["coverage"]["other"])
+    for t in data["topics"]:
+        assert list(t["coverage"]) == names and set(t["ignored_by"]) <= set(names)
+        assert t["lead"] is None or t["lead"] in names
+
+
+def test_cli_topics_unknown_field_is_one_line(press_index: Path) -> None:
+    code, output = run("topics", "--index", str(press_index), "--by", "nope")
+    assert_one_line_error(code, output, "no document has a 'nope' field")
+    assert "publisher" in output  # the fields there are
+    code, output = run("topics", "--index", str(press_index), "--where", "publisher=Nobody")
+    assert_one_line_error(code, output, "no document meets --where publisher=Nobody")
+
+
+def test_cli_topics_by_publisher_at_80_columns(press_index: Path, tmp_path: Path) -> None:
+    page = tmp_path / "by.html"
+    args = ["topics", "--index", str(press_index), "-n", "3", "--by", "publisher", "--html", str(page)]
+    result = runner.invoke(app, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert max(len(line.rstrip()) for line in out.splitlines()) <= 80
+    assert "publishers" in out and "Share of each publisher's text per topic" in out
+    table = out.split("Share of each publisher's text per topic")[1]
+    names = [ln.split("│")[1].strip() for ln in table.splitlines() if ln.startswith("│")]
+    assert names == ["Daily Planet", "Gotham Gazette", "no publisher recorded"]  # unknown last
+    assert 'parallax compare "' in out and "--by publisher" in " ".join(out.split())
+    html = page.read_text(encoding="utf-8")
+    assert "Publishers × topics" in html and "no publisher recorded" in html and "2 documents" in html
+    result = runner.invoke(app, [*args[:-2], "--json", "--where", "publisher!=Daily Planet"])
+    data = json.loads(result.stdout)
+    assert data["by"] == "publisher" and [g["label"] for g in data["groups"]] == [
+        "Gotham Gazette",
+        "no publisher recorded",
+    ]
+
+
+def _authors_map(n_groups: int, n_topics: int = 4) -> TopicMap:
+    """A grouped map of ``n_groups`` authors (author i has i % 7 + 1 documents) and an unknown group."""
+    from parallax.analyze.topic_map import GroupInfo
+
+    groups = [
+        GroupInfo(f"Author {i:04d}", f"Author {i:04d}", f"Author {i:04d}", i % 7 + 1, 10, 1000) for i in range(n_groups)
+    ]
+    groups.append(GroupInfo("unknown", None, "no author recorded", 1, 10, 1000))
+    matrix = [[0.6 if (i % n_topics) == t else 0.1 for t in range(n_topics)] for i in range(len(groups))]
+    topics = [
+        Topic(
+            t + 1,
+            f"label {t + 1}",
+            [],
+            f"query {t + 1}",
+            5,
+            500,
+            0.2,
+            0.5,
+            {g.name: matrix[i][t] for i, g in enumerate(groups)},
+        )
+        for t in range(n_topics)
+    ]
+    for t in topics:
+        t.ignored_by = [g for g, v in t.coverage.items() if v < 0.2]
+    sources = [SourceInfo(f"doc{i}.txt", f"Doc {i}", f"doc{i}", 10, 1000) for i in range(10)]
+    return TopicMap(
+        topics, sources, matrix, [0.0] * len(groups), [], "sentence", n_topics, True, {}, by="author", groups=groups
+    )
+
+
+def test_thousands_of_groups_stay_readable() -> None:
+    """2,000 authors: the terminal names the 30 largest and counts the rest, the page shows the 200 largest,
+    the JSON lists every one."""
+    from parallax.render.html.topics import HTML_ROWS, topics_html
+
+    tm = _authors_map(2000)
+    out = _printed(tm, 80)
+    assert max(len(line.rstrip()) for line in out.splitlines()) <= 80
+    assert "Each author's main topics" in out and "and 1971 more authors" in out
+    assert "Author 0006" in out and "Author 0000" not in out  # 7 documents beats 1
+    assert "ignored by 1501 authors" in " ".join(out.split())
+    page = topics_html(tm)
+    assert f"The {HTML_ROWS} largest of 2001 authors" in page and page.count('<tr><th scope="row">') == HTML_ROWS
+    assert len(tm.to_dict()["groups"]) == 2001 and len(tm.to_dict()["coverage"]["matrix"]) == 2001
+    few = _printed(_authors_map(3), 120)
+    lines = [ln for ln in few.splitlines() if ln.startswith("│")]
+    assert "no author recorded" in lines[-1]  # unknown last in the heat table

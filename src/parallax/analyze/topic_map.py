@@ -1,4 +1,9 @@
-"""The result of ``parallax topics``: the topics, the sources, the sources x topics coverage; its JSON."""
+"""The result of ``parallax topics``: the topics, the sources, the sources x topics coverage; its JSON.
+
+The rows of the map (``TopicMap.rows``: what coverage, ``lead`` and ``ignored_by`` are keyed by) are
+the documents, or with ``--by`` the groups of documents (``GroupInfo``); the JSON then says ``"by"``
+and lists ``groups`` where it lists ``sources``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parallax.analyze.passage import Passage
+from parallax.index.fields import DOCUMENT
 
 
 @dataclass
@@ -62,6 +68,39 @@ class SourceInfo:
         }
 
 
+@dataclass(frozen=True)
+class GroupInfo:
+    """A group of the map (``--by``): its field value (None: the documents without one), its label, how
+    many documents it holds, and their units and characters of text."""
+
+    name: str  # the key of the group's coverage, lead and ignored_by ("unknown" for value None)
+    value: str | None
+    label: str
+    documents: int
+    units: int
+    chars: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "label": self.label,
+            "documents": self.documents,
+            "units": self.units,
+            "chars": self.chars,
+        }
+
+
+@dataclass(frozen=True)
+class MapRow:
+    """A row of the map as a renderer shows it: its key in coverage, its name, and its size."""
+
+    key: str
+    shown: str
+    documents: int
+    units: int
+
+
 @dataclass
 class TopicMap:
     """A map of a corpus: its topics and how much of each source's text each one holds."""
@@ -80,6 +119,25 @@ class TopicMap:
     index: str = ""
     model: str = ""
     latency_ms: float = 0.0
+    by: str = DOCUMENT  # the field the rows are grouped on (``--by``); "document": each document alone
+    groups: list[GroupInfo] | None = None  # the rows with ``--by``; None: the rows are ``sources``
+    where: list[str] = field(default_factory=list)  # the ``--where`` conditions that chose the documents
+
+    @property
+    def grouped(self) -> bool:
+        return self.groups is not None
+
+    @property
+    def noun(self) -> str:
+        """What a row is, in words: 'source', or the field grouped on ('publisher')."""
+        return self.by if self.grouped else "source"
+
+    @property
+    def rows(self) -> list[MapRow]:
+        """The rows of ``matrix`` and ``other``: the groups with ``--by``, else the sources."""
+        if self.groups is not None:
+            return [MapRow(g.name, g.label, g.documents, g.units) for g in self.groups]
+        return [MapRow(s.source, s.short_id, 1, s.units) for s in self.sources]
 
     @property
     def how_k(self) -> str:
@@ -87,18 +145,27 @@ class TopicMap:
         return self.k_note or (f"k = {self.k} by silhouette" if self.k_auto else f"k = {self.k} as asked")
 
     def leads(self) -> dict[str, list[Topic]]:
-        """Per source, the topics it covers that the others cover much less or not at all."""
-        out: dict[str, list[Topic]] = {s.source: [] for s in self.sources}
+        """Per source (or group), the topics it covers that the others cover much less or not at all."""
+        out: dict[str, list[Topic]] = {r.key: [] for r in self.rows}
         for t in self.topics:
             if t.lead is not None:
                 out[t.lead].append(t)
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of ``parallax topics --json``."""
+        """The JSON object of ``parallax topics --json`` (with ``by`` and ``groups`` for a grouped map, and
+        ``where`` for a filtered one)."""
+        head: dict[str, Any] = {"index": self.index, "model": self.model}
+        if self.groups is not None:
+            head["by"] = self.by
+        if self.where:
+            head["where"] = list(self.where)
+        if self.groups is not None or self.where:
+            head["documents"] = len(self.sources)  # the documents mapped
+        rows = "sources" if self.groups is None else "groups"
+        listed = [s.to_dict() for s in self.sources] if self.groups is None else [g.to_dict() for g in self.groups]
         return {
-            "index": self.index,
-            "model": self.model,
+            **head,
             "unit": self.unit,
             "units": len(self.assignments),
             "k": self.k,
@@ -108,9 +175,9 @@ class TopicMap:
             "silhouette": {str(k): round(v, 4) for k, v in self.silhouette.items()},
             "latency_ms": {"total": round(self.latency_ms, 3)},
             "topics": [t.to_dict() for t in self.topics],
-            "sources": [s.to_dict() for s in self.sources],
+            rows: listed,
             "coverage": {
-                "sources": [s.source for s in self.sources],
+                rows: [r.key for r in self.rows],
                 "topics": [t.id for t in self.topics],
                 "matrix": [[round(v, 4) for v in row] for row in self.matrix],
                 "other": [round(v, 4) for v in self.other],

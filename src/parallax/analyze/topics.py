@@ -17,6 +17,15 @@ How topics are found (``discover_topics``):
    ``LEAD_SHARE`` and ``LEAD_RATIO`` times any other source's; a source *ignores* a topic when its
    share is below ``IGNORE_SHARE``.
 
+Grouped and filtered (``scope``: ``topics --by FIELD --where FIELD=VALUE``, ``index/fields.py``):
+
+- ``--where`` restricts the map to the documents kept: only their units are clustered, labelled and
+  counted, so the topics are those of that subset (the map of one publisher's articles), not the whole
+  corpus's topics shown for a few documents.
+- ``--by`` changes only what the figures are per: the clusters and labels are those of the documents
+  mapped, and each group's coverage of a topic is the share of its documents' text (pooled) in the
+  topic (``census.py``); the lead and ``ignored_by`` rules apply to groups as they do to sources.
+
 At scale: an index of more than ``FIT_MAX`` live units is clustered on a fixed random sample of
 ``FIT_MAX`` of them (PCA and k-means on 20,000 units take a few seconds and estimate a topic's share of
 the corpus to within about 1 %, where k-means on 800,000 would take minutes and gigabytes); every unit
@@ -29,22 +38,22 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from parallax.analyze.census import Census
+from parallax.analyze.census import Census, Rows
 from parallax.analyze.clusters import K_ASKED_MAX, MIN_PER_TOPIC, cluster, coherence, max_k, unit_rows
+from parallax.analyze.grouping import Chosen, Scope, group_title
 from parallax.analyze.labels import LABEL_TERMS, TERMS, class_terms, pick_terms, query_for, ranked_terms
 from parallax.analyze.passage import Passage
-from parallax.analyze.topic_map import SourceInfo, Topic, TopicMap
-from parallax.analyze.units import SentenceTable, live_units, unit_kind
+from parallax.analyze.topic_map import GroupInfo, SourceInfo, Topic, TopicMap
+from parallax.analyze.units import SentenceTable, live_units, unit_ids_for, unit_kind
 from parallax.core.errors import InputError
+from parallax.index.fields import parse_where
 
 if TYPE_CHECKING:
-    from parallax.index.manifest import DocumentRecord
     from parallax.index.reader import Index
 
 MIN_WORDS = 6
@@ -107,7 +116,7 @@ def _kept_clusters(units: _Units, labels: np.ndarray, k: int) -> tuple[list[int]
 
 
 def _mark_leads(topics: list[Topic], n_sources: int) -> None:
-    """Set each topic's lead source, if one, and the sources that ignore it."""
+    """Set each topic's lead source (or group), if one, and the sources that ignore it."""
     for t in topics:
         ranked_sources = sorted(t.coverage.items(), key=lambda kv: -kv[1])
         if len(ranked_sources) > 1:
@@ -123,11 +132,12 @@ def _topics(
     census: Census,
     kept: list[int],
     coherent: dict[int, float],
-    documents: Sequence[DocumentRecord],
+    rows: Rows | None,
 ) -> list[Topic]:
     """The kept clusters as topics, numbered from 1 in ``kept`` order, labelled with c-TF-IDF over them
     and the miscellany (label -1, so that its fillers do not label a topic); ``units`` are the units
-    whose texts are read (all, or the sample), ``census`` counts every unit."""
+    whose texts are read (all, or the sample), ``census`` counts every unit; coverage is per source, or
+    per group of ``rows``."""
     classes = [*sorted(kept), -1]
     weights, vocab = class_terms(units.table.plain, sample, classes)
     labels = census.labels
@@ -148,11 +158,11 @@ def _topics(
                 chars=int(chars),
                 share=chars / total_chars,
                 coherence=coherent[c],
-                coverage=census.shares(labels == c),
+                coverage=census.shares(labels == c, rows),
                 examples=units.examples(np.where(sample == c)[0]),
             )
         )
-    _mark_leads(topics, len(documents))
+    _mark_leads(topics, len(census.documents) if rows is None else len(rows.names))
     return topics
 
 
@@ -169,8 +179,14 @@ def k_note(asked: int | None, k: int, n_fit: int, unit: str) -> str:
     return f"k = {k}: -n {asked} capped at {MIN_PER_TOPIC} {fit} per topic ({n_fit} such)"
 
 
-def _table(index: Index, fit_max: int) -> tuple[SentenceTable, bool]:
-    """Every live unit of a small index (True), or a fixed random sample of ``fit_max`` of them (False)."""
+def _table(index: Index, fit_max: int, ids: np.ndarray | None = None) -> tuple[SentenceTable, bool]:
+    """Every live unit of a small index (True), or a fixed random sample of ``fit_max`` of them (False);
+    only the units ``ids`` when given (``--where``)."""
+    if ids is not None:
+        if len(ids) <= fit_max:
+            return SentenceTable.from_rows(index, ids), True
+        sample = np.random.default_rng(0).choice(ids, fit_max, replace=False)
+        return SentenceTable.from_rows(index, np.sort(sample)), False
     total = live_units(index)
     if total <= fit_max:
         return SentenceTable.from_index(index), True
@@ -181,17 +197,43 @@ def _table(index: Index, fit_max: int) -> tuple[SentenceTable, bool]:
     return SentenceTable.from_rows(index, np.sort(sample)), False
 
 
-def discover_topics(index: Index, n_topics: int | None = None, fit_max: int = FIT_MAX) -> TopicMap:
+def _chosen_units(index: Index, scope: Scope | None) -> tuple[Chosen, np.ndarray | None]:
+    """The documents mapped and their groups, and the ids of their units when ``--where`` left some out
+    (None: every live unit)."""
+    chosen = (scope or Scope()).resolve(index.manifest.documents)
+    if len(chosen.records) == len(index.manifest.documents):
+        return chosen, None
+    return chosen, unit_ids_for(index, chosen.sources)
+
+
+def _groups(chosen: Chosen, census: Census) -> tuple[Rows | None, list[GroupInfo] | None]:
+    """The groups of a map made ``--by`` a field, with their sizes (None, None: one row per document)."""
+    if chosen.groups is None:
+        return None, None
+    rows = Rows.of_groups(census.documents, chosen.groups)
+    units, chars = census.row_totals(rows)
+    infos = [
+        GroupInfo(g.name, g.key, group_title(chosen.by, g), len(g.members), int(units[i]), int(chars[i]))
+        for i, g in enumerate(chosen.groups)
+    ]
+    return rows, infos
+
+
+def discover_topics(
+    index: Index, n_topics: int | None = None, fit_max: int = FIT_MAX, scope: Scope | None = None
+) -> TopicMap:
     """Cluster the index's sentence (or chunk) vectors into labelled topics with per-source coverage
-    (fitted on a sample of ``fit_max`` units when the index holds more)."""
+    (fitted on a sample of ``fit_max`` units when the index holds more). ``scope``: the documents mapped
+    (``--where``) and the field their coverage is grouped on (``--by``); default every document alone."""
     t0 = time.perf_counter()
     if n_topics is not None and n_topics < 1:
         raise InputError("the number of topics must be at least 1")
-    table, whole = _table(index, fit_max)
+    chosen, ids = _chosen_units(index, scope)
+    table, whole = _table(index, fit_max, ids)
     if len(table) == 0:
-        raise InputError(f"{index.path} holds no text to find topics in")
-    documents = index.manifest.documents
-    names = [d.source for d in documents]
+        kept_note = " in the documents --where keeps" if ids is not None else ""
+        raise InputError(f"{index.path} holds no text{kept_note} to find topics in")
+    names = chosen.sources
     units = _Units.of(table)
     fit = units.fit_mask()
     clustering = cluster(table.matrix, fit, n_topics)
@@ -199,20 +241,21 @@ def discover_topics(index: Index, n_topics: int | None = None, fit_max: int = FI
     if whole:
         census = Census.of_table(names, units.sources, units.chars, clustering.labels)
     else:
-        census = Census.of_index(index, names, clustering)
+        census = Census.of_index(index, names, clustering, ids)
     sample = np.where(np.isin(clustering.labels, kept), clustering.labels, -1)
     labels = np.where(np.isin(census.labels, kept), census.labels, -1)
     census = replace(census, labels=labels)
     kept.sort(key=lambda c: (-census.chars[labels == c].sum(), c))  # topics by size, largest first
-    topics = _topics(units, sample, census, kept, coherent, documents)
+    rows, groups = _groups(chosen, census)
+    topics = _topics(units, sample, census, kept, coherent, rows)
     new_id = {c: t.id for c, t in zip(kept, topics)}
-    other = census.shares(labels == -1)
-    counted, chars = census.source_units(), census.source_chars()
+    keys = chosen.sources if groups is None else [g.name for g in groups]
+    other = census.shares(labels == -1, rows)
     return TopicMap(
         topics=topics,
-        sources=[SourceInfo(d.source, d.title, d.short_id, counted[d.source], int(chars[d.source])) for d in documents],
-        matrix=[[t.coverage[d.source] for t in topics] for d in documents],
-        other=[other[d.source] for d in documents],
+        sources=_sources(chosen, census),
+        matrix=[[t.coverage[key] for t in topics] for key in keys],
+        other=[other[key] for key in keys],
         assignments=[new_id.get(int(c), -1) for c in labels.tolist()],
         unit=table.kind,
         k=clustering.k,
@@ -223,4 +266,13 @@ def discover_topics(index: Index, n_topics: int | None = None, fit_max: int = FI
         index=str(index.path),
         model=index.manifest.model_id,
         latency_ms=(time.perf_counter() - t0) * 1000,
+        by=chosen.by,
+        groups=groups,
+        where=[str(parse_where(w, index.manifest.documents)) for w in (scope.where if scope else ())],
     )
+
+
+def _sources(chosen: Chosen, census: Census) -> list[SourceInfo]:
+    """The documents mapped, with their units and characters."""
+    counted, chars = census.source_units(), census.source_chars()
+    return [SourceInfo(d.source, d.title, d.short_id, counted[d.source], int(chars[d.source])) for d in chosen.records]

@@ -25,16 +25,32 @@ def topics_cmd(
             help="Number of clusters (default: chosen by silhouette, more for a larger corpus; at most 100).",
         ),
     ] = None,
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="Coverage per group of documents: document (default), publisher, author, year, month, folder, "
+            "or any key of sources.json.",
+        ),
+    ] = "document",
+    where: Annotated[
+        list[str] | None,
+        typer.Option("--where", help="Map only documents with FIELD=VALUE (or FIELD!=VALUE); repeatable."),
+    ] = None,
 ) -> None:
     """Map the corpus: its main topics, their labels, and how much of each source covers each one.
 
-    Each topic comes with a query to pass to: parallax compare "<query>".
+    Each topic comes with a query to pass to: parallax compare "<query>". With --by publisher (or year,
+    author, ...), each figure is per group of documents: the share of the group's text in each topic.
+    With --where, only the documents kept are clustered and shown.
     """
+    from parallax.analyze.grouping import Scope
     from parallax.analyze.topics import discover_topics
 
     if n is not None and n < 1:
         raise fail("-n must be at least 1")
-    tm = discover_topics(open_index_with_progress(index), n_topics=n)
+    scope = Scope(by, tuple(where or ()))
+    tm = discover_topics(open_index_with_progress(index), n_topics=n, scope=scope)
     if html is not None:
         from parallax.render.html.topics import write_topics_html
 
