@@ -341,3 +341,12 @@ def test_bench_basil_scores_every_event(tmp_path: Path) -> None:
 def test_bench_basil_refuses_a_folder_without_events(tmp_path: Path) -> None:
     code, out = run("bench", "compare", "--dataset", str(tmp_path))
     assert_one_line_error(code, out, "is not a BASIL folder")
+
+
+def test_chunks_of_thousands_of_sources(newsroom: Path) -> None:
+    """A --where that keeps thousands of documents asks the chunk store in batches (SQLite caps the
+    parameters of one statement)."""
+    index = Index.load(newsroom)
+    real = [d.source for d in index.manifest.documents]
+    many = real + [f"missing-{i}.txt" for i in range(5000)]
+    assert index.chunk_ids_for(many) == index.chunk_ids_for(real) == list(range(len(index)))

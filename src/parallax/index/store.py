@@ -20,6 +20,8 @@ import numpy as np
 from parallax.core.errors import CorruptIndexError
 from parallax.index.manifest import rebuild_hint
 
+_BATCH = 900  # sources per query
+
 
 @dataclass
 class ReusableRows:
@@ -101,12 +103,15 @@ class Store:
         ).fetchall()
 
     def chunk_ids_for(self, sources: Sequence[str]) -> list[int]:
-        marks = ",".join("?" * len(sources))
-        rows = self._conn.execute(
-            f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.source IN ({marks}) ORDER BY c.id",
-            list(sources),
-        ).fetchall()
-        return [r[0] for r in rows]
+        """The ids of the chunks of ``sources``, sorted; asked ``_BATCH`` sources at a time (SQLite caps
+        the parameters of one statement: 999 before 3.32)."""
+        out: list[int] = []
+        for at in range(0, len(sources), _BATCH):
+            part = list(sources[at : at + _BATCH])
+            marks = ",".join("?" * len(part))
+            query = f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.source IN ({marks})"
+            out.extend(r[0] for r in self._conn.execute(query, part).fetchall())
+        return sorted(out)
 
     def embed_texts(self) -> list[str]:
         """Every chunk's clean text, in id order."""
