@@ -177,8 +177,9 @@ class Comparer:
         notes = uncalibrated_note(self.index.manifest.model_id) + _left_out_note(found, chosen)
         cmp = Comparison(topic, terms, views, names, agreement, common, unique, latency, notes, by=chosen.by)
         if chosen.groups is not None:  # the documents that hold a group's passages, named in its output
-            cmp.titles = {r.source: r.title for r in chosen.records}
-            cmp.short_ids = {r.source: r.short_id for r in chosen.records}
+            named = _passage_documents(cmp)
+            cmp.titles = {r.source: r.title for r in chosen.records if r.source in named}
+            cmp.short_ids = {r.source: r.short_id for r in chosen.records if r.source in named}
             cmp.verdicts = {s: j.verdict.label for s, j in judged.items()}
         return cmp
 
@@ -249,6 +250,14 @@ class _Topical:
     vector: np.ndarray
     scored: tuple[np.ndarray, np.ndarray]
     passages: int
+
+
+def _passage_documents(cmp: Comparison) -> set[str]:
+    """The documents that hold a passage of the comparison (their titles and ids are shown)."""
+    passages = [p for v in cmp.sources for p in (*v.passages, v.distinctive_passage) if p is not None]
+    passages += [ap.passage for point in cmp.common_ground for ap in point.passages]
+    passages += [u.passage for u in cmp.unique_angles]
+    return {p.source for p in passages}
 
 
 def _left_out_note(found: Candidates, chosen: Chosen) -> list[str]:

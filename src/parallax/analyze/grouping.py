@@ -72,10 +72,14 @@ class Judged:
 
 
 def judge_all(sources: Iterable[str], rows_of: Callable[[str], np.ndarray], scores: np.ndarray) -> dict[str, Judged]:
-    """The verdict of every document (decided together); one without a scored row is silent."""
+    """The verdict of every document, in ``sources`` order, decided together. A document without a
+    scored row is silent, decided once: on a large index most documents have no candidate for a topic."""
     names = list(sources)
-    feats = [features(scores[rows]) if len(rows := rows_of(s)) else _EMPTY for s in names]
-    return {s: Judged(s, v, f) for s, v, f in zip(names, decide_all(feats), feats)}
+    rows = {s: r for s in names if len(r := rows_of(s))}
+    feats = [features(scores[r]) for r in rows.values()]
+    judged = {s: Judged(s, v, f) for s, v, f in zip(rows, decide_all(feats), feats)}
+    silent = decide_all([_EMPTY])[0]
+    return {s: judged.get(s) or Judged(s, silent, _EMPTY) for s in names}
 
 
 def group_title(by: str, g: Group) -> str:
