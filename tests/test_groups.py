@@ -350,3 +350,19 @@ def test_chunks_of_thousands_of_sources(newsroom: Path) -> None:
     real = [d.source for d in index.manifest.documents]
     many = real + [f"missing-{i}.txt" for i in range(5000)]
     assert index.chunk_ids_for(many) == index.chunk_ids_for(real) == list(range(len(index)))
+
+
+def test_many_documents_show_the_closest_and_say_so(newsroom: Path) -> None:
+    """Without --by, an index of more documents than a comparison shows (50; here 2) shows the closest,
+    judged as ever, and a note says how many more there are and how to group them."""
+    index = Index.load(newsroom)
+    every = Comparer(index, FakeEmbedder(dim=64)).compare(TOPIC)
+    few = Comparer(index, FakeEmbedder(dim=64), budget=Budget(max_sources=2)).compare(TOPIC)
+    assert not Comparer(index, FakeEmbedder(dim=64), budget=Budget(max_sources=2)).by_candidates
+    best = sorted(every.sources, key=lambda v: -v.features.hybrid_max)[:2]
+    assert {v.source for v in few.sources} == {v.source for v in best}
+    assert [(v.coverage, v.score) for v in few.sources] == [
+        (every.source(v.source).coverage, every.source(v.source).score) for v in few.sources
+    ]
+    assert few.agreement.shape == (2, 2)
+    assert any("4 more sources are not shown" in n and "--by" in n for n in few.notes)

@@ -155,7 +155,7 @@ def stem_rows(
     return seen, TopicStats(units, df, estimated)
 
 
-def _shown(
+def shown_sources(
     documents: Sequence[str], table: SentenceTable, scores: np.ndarray, most: int, groups: Sequence[Sequence[str]] = ()
 ) -> tuple[list[str], int]:
     """The sources read whole, in index order: every document when they are few, else the best-scoring
@@ -191,7 +191,7 @@ def gather(
     nearest, _ = nearest_sentences(index, q, budget.top_n)
     seen = SentenceTable.from_rows(index, np.concatenate([seen.ids, nearest]), known=seen)
     scores, _ = topic_scores(seen, q, stems, stats, tokens)
-    sources, left_out = _shown(documents, seen, scores, budget.max_sources, groups)
+    sources, left_out = shown_sources(documents, seen, scores, budget.max_sources, groups)
     rows = index.sentence_ids_for(sources)
     whole = np.concatenate([seen.ids, *rows.values()])
     return Candidates(SentenceTable.from_rows(index, whole, known=seen), sources, stats, left_out)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from parallax.analyze.candidates import Budget, Candidates, TopicStats, gather, topic_scores
+from parallax.analyze.candidates import Budget, Candidates, TopicStats, gather, shown_sources, topic_scores
 from parallax.analyze.comparison import Comparison, SourceView
 from parallax.analyze.coverage import CALIBRATED_FOR, CoverageFeatures, features
 from parallax.analyze.coverage import SENTENCE_LEVEL as ON_TOPIC
@@ -162,6 +162,9 @@ class Comparer:
         t0 = time.perf_counter()
         terms = query_terms(parsed.text)
         found, scores, dense, q = self.candidates(topic, chosen)
+        if chosen.groups is None and len(found.sources) > self.budget.max_sources:  # a small index, many documents
+            shown, left_out = shown_sources(found.sources, found.table, scores, self.budget.max_sources)
+            found = Candidates(found.table, shown, found.stats, left_out)
         topical = _Topical(topic, q, (scores, dense), passages)
         judged = judge_all(chosen.sources if chosen.groups else found.sources, found.table.source_rows, scores)
         if chosen.groups is None:
@@ -270,8 +273,10 @@ def _left_out_note(found: Candidates, chosen: Chosen) -> list[str]:
             "(not read whole); their verdicts count in their groups"
         )
     elif found.left_out:
-        shown = len(found.sources)
-        notes.append(f"{found.left_out} more sources have sentences near the topic; the {shown} closest are shown")
+        notes.append(
+            f"{found.left_out} more sources are not shown: the {len(found.sources)} closest to the topic are "
+            "(group them with --by publisher, year...; narrow them with --where)"
+        )
     if found.stats.estimated:
         notes.append(f"the weights of common topic words ({', '.join(found.stats.estimated)}) are estimated")
     return notes
