@@ -366,3 +366,22 @@ def test_many_documents_show_the_closest_and_say_so(newsroom: Path) -> None:
     ]
     assert few.agreement.shape == (2, 2)
     assert any("4 more sources are not shown" in n and "--by" in n for n in few.notes)
+
+
+def test_passages_of_covering_documents_come_first() -> None:
+    """Two passages at most per document; a covering document's second passage before a passage of a
+    document that only mentions the topic; covering documents take turns."""
+    from parallax.analyze.grouping import interleave
+    from parallax.analyze.passage import Passage
+
+    def three(doc: str) -> list[Passage]:
+        return [Passage(doc, 1.0 - n / 10, n, n + 1, "x") for n in range(3)]
+
+    docs = [three("a"), three("b"), three("m")]
+    got = interleave(docs, ["covers", "covers", "mentions"], 6)
+    assert [(p.source, p.start) for p in got] == [("a", 0), ("b", 0), ("a", 1), ("b", 1), ("m", 0), ("m", 1)]
+    assert [(p.source, p.start) for p in interleave(docs, ["covers", "mentions", "mentions"], 3)] == [
+        ("a", 0),
+        ("a", 1),
+        ("b", 0),
+    ]

@@ -224,7 +224,7 @@ class Comparer:
             if not best:
                 continue
             per_doc = [self._key_passages(table, s, PER_DOCUMENT, topical) for s in best]
-            view.passages = interleave(per_doc, topical.passages)
+            view.passages = interleave(per_doc, [judged[s].verdict.label for s in best], topical.passages)
             rows = [_topic_sentences(table, table.source_rows(s), scores) for s in best]
             topic_rows[view.source] = merged_rows(rows, scores)
         return views, topic_rows

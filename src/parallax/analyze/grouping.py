@@ -6,7 +6,8 @@ Every document of the scope gets its own coverage verdict, as without ``--by``; 
   mentions it, else is **silent**; its score is its best document's, and it counts its documents of each
   verdict ("3 of 52 documents cover it");
 - shows key passages from its best documents (ranked by verdict, then score), the best passage of each
-  in turn, then their second ones: at most two per document, each naming its document;
+  covering document in turn, then their second ones, then those of the documents that only mention it:
+  at most two per document, each naming its document;
 - speaks through the topic sentences of those documents, best first (at most ``GROUP_SENTENCES``),
   so that distinctive terms, the agreement matrix, common ground and unique angles work between groups.
 """
@@ -110,14 +111,16 @@ def speaking(g: Group, judged: dict[str, Judged], readable: set[str], most: int)
     return [j.source for j in ranked if j.verdict.label != "silent"][:most]
 
 
-def interleave(per_document: Sequence[Sequence[Passage]], k: int) -> list[Passage]:
-    """The best passage of each document in turn, then the second ones: ``k`` at most."""
-    out: list[Passage] = []
-    for turn in range(PER_DOCUMENT):
-        for passages in per_document:
-            if turn < len(passages) and len(out) < k:
-                out.append(passages[turn])
-    return out
+def interleave(per_document: Sequence[Sequence[Passage]], labels: Sequence[str], k: int) -> list[Passage]:
+    """``k`` passages of a group's best documents (best first, with their verdicts ``labels``): the best
+    passage of each covering document in turn, then their second ones; then the same for the documents
+    that only mention the topic."""
+    turns = [
+        (-_RANK[label], turn, i)
+        for i, (passages, label) in enumerate(zip(per_document, labels))
+        for turn in range(min(PER_DOCUMENT, len(passages)))
+    ]
+    return [per_document[i][turn] for _, turn, i in sorted(turns)[:k]]
 
 
 def merged_rows(per_document: Sequence[np.ndarray], scores: np.ndarray, most: int = GROUP_SENTENCES) -> np.ndarray:
