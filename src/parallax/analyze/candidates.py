@@ -1,7 +1,7 @@
 """The sentences a comparison reads on a large index: the topic's candidates, not every sentence.
 
 A sentence's topic score is ``cosine + 0.5 * lexical + 0.5 * rare`` (``coverage.sentence_scores``),
-and it is on the topic at ``SENTENCE_LEVEL`` = 1.05. A sentence holding none of the topic's stemmed
+and it is on the topic at ``SENTENCE_LEVEL`` = 1.10. A sentence holding none of the topic's stemmed
 words scores its cosine alone, below 1: **every on-topic sentence holds a topic word**. So the
 coverage rule's counts need only the sentences holding a topic word, which the BM25 postings name
 (the chunks holding the word, then their sentences, whose clean texts are tokenised to check), and

@@ -51,7 +51,7 @@ def _source_panel(view: SourceView, cmp: Comparison) -> Panel:
         parts.append(Text("Says nothing on the topic.", style="dim italic"))
     for n, p in enumerate(view.passages, start=1):
         line = Text(f"{n}. ", style="bold")
-        if cmp.grouped:
+        if cmp.grouped and (n == 1 or view.passages[n - 2].source != p.source):  # a document named once in a row
             parts.append(_document_line(n, p, cmp))
             line = Text("   ")
         line.append(f"[{p.start}:{p.end}) {p.score:.2f}  ", style="dim")
