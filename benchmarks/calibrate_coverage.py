@@ -66,7 +66,7 @@ def sentence_scores(comparer: Comparer, topics: list[tuple[str, str]]) -> dict[t
     """(topic id, source) -> the source's sentence topic scores, for every source shown."""
     out = {}
     for topic_id, topic in topics:
-        found, scores, _ = comparer.candidates(topic)
+        found, scores, _, _ = comparer.candidates(topic)
         for source in found.sources:
             out[(topic_id, source)] = scores[found.table.source_rows(source)]
     return out
