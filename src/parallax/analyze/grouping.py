@@ -15,14 +15,14 @@ Every document of the scope gets its own coverage verdict, as without ``--by``; 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from parallax.analyze.comparison import DocumentCounts, SourceView
 from parallax.analyze.coverage import CoverageFeatures, Verdict, decide_all, features
 from parallax.analyze.passage import Passage
-from parallax.index.fields import DOCUMENT, Group, group, resolve_field, select
+from parallax.index.fields import DOCUMENT, Group, Where, group, parse_where, resolve_field, select
 from parallax.index.manifest import DocumentRecord
 
 GROUP_SENTENCES = 12  # topic sentences per group for the cross-group view
@@ -40,9 +40,10 @@ class Scope:
 
     def resolve(self, records: Sequence[DocumentRecord]) -> Chosen:
         """The documents kept and their groups; an error for an unknown field or a filter that keeps none."""
-        kept = select(records, self.where)
+        conditions = [parse_where(w, records) for w in self.where]
+        kept = select(records, conditions)
         by = resolve_field(records, self.by) if self.by else DOCUMENT
-        return Chosen(by, kept, None if by == DOCUMENT else group(kept, by))
+        return Chosen(by, kept, None if by == DOCUMENT else group(kept, by), conditions)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Chosen:
     by: str
     records: list[DocumentRecord]
     groups: list[Group] | None
+    where: list[Where] = field(default_factory=list)  # the --where conditions, parsed
 
     @property
     def sources(self) -> list[str]:

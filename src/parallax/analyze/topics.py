@@ -51,7 +51,6 @@ from parallax.analyze.passage import Passage
 from parallax.analyze.topic_map import GroupInfo, SourceInfo, Topic, TopicMap
 from parallax.analyze.units import SentenceTable, live_units, unit_ids_for, unit_kind
 from parallax.core.errors import InputError
-from parallax.index.fields import parse_where
 
 if TYPE_CHECKING:
     from parallax.index.reader import Index
@@ -268,7 +267,7 @@ def discover_topics(
         latency_ms=(time.perf_counter() - t0) * 1000,
         by=chosen.by,
         groups=groups,
-        where=[str(parse_where(w, index.manifest.documents)) for w in (scope.where if scope else ())],
+        where=[str(w) for w in chosen.where],
     )
 
 

@@ -53,10 +53,8 @@ def compare_cmd(
     from parallax.analyze.compare import Comparer, Scope
 
     idx = open_index_with_progress(index)
-    scope = Scope(by, tuple(where or ()))
-    scope.resolve(idx.manifest.documents)  # refuses an unknown field or an empty filter before the model loads
-    comparer = Comparer(idx, get_embedder(idx.manifest.model_id))
-    result = comparer.compare(topic, passages=passages, scope=scope)
+    comparer = Comparer(idx, get_embedder(idx.manifest.model_id))  # the model loads in compare(), after the scope
+    result = comparer.compare(topic, passages=passages, scope=Scope(by, tuple(where or ())))
     _show(result, html, as_json, comparer.load_ms)
 
 
