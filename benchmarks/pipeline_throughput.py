@@ -18,6 +18,7 @@ from pathlib import Path
 
 from parallax.bench.beir import load_beir, to_documents
 from parallax.bench.environment import environment
+from parallax.embed.device import device_of
 from parallax.embed.registry import get_embedder
 from parallax.index.builder import build_index
 from parallax.ingest.chunk import ChunkerConfig
@@ -30,7 +31,7 @@ DATA = HERE.parents[1] / "shared" / "datasets" / "scifact"
 def main() -> None:
     dest = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "results" / "tmp" / "scifact-index"
     docs = to_documents(load_beir(DATA, "test"))
-    embedder = get_embedder()
+    embedder = get_embedder(device="auto")  # a CUDA GPU when one is usable (parallax.embed.device)
     config = ChunkerConfig(max_tokens=embedder.max_tokens, overlap_sentences=1)
     t0 = time.perf_counter()
     stats = build_index(Corpus(docs), embedder, dest, config=config)
@@ -39,6 +40,7 @@ def main() -> None:
     out = {
         "command": "python benchmarks/pipeline_throughput.py",
         "environment": environment(),
+        "device": device_of(embedder),
         "documents": len(docs),
         "chunks": stats.chunks,
         "sentences": stats.sentences,

@@ -33,6 +33,7 @@ def index_paths(
     wait: float = 0.0,
     max_file_mb: float | None = DEFAULT_MAX_FILE_MB,
     ann: str | None = None,
+    device: str | None = None,
 ) -> tuple[Path, UpdateStats]:
     """Create or update an index from files and folders; only new and changed documents are embedded.
 
@@ -41,7 +42,8 @@ def index_paths(
     ``config`` (or ``max_tokens``/``overlap``, the other setting taken from the index) sets the
     chunker explicitly: if it differs from the index's, the index is rebuilt. ``rebuild`` starts
     over; ``wait`` is how long to wait for another build of the same index. ``ann`` chooses the vector
-    search structure (``parallax.index.ann.KINDS``; None keeps the index's).
+    search structure (``parallax.index.ann.KINDS``; None keeps the index's). ``device`` (auto, cpu or
+    cuda: ``parallax.embed.device``) is where the vectors are made when ``embedder`` is not given.
     """
     from parallax.index.ann import KINDS
 
@@ -66,6 +68,7 @@ def index_paths(
     if wants_chunker:
         config = _chunker_with(recorded, max_tokens, overlap)
     before = _manifest_bytes(dest)
+    embedder = embedder or get_embedder(device=device)
     try:
         return dest, _build(dest, paths, config, embedder, progress, rebuild, wait, max_file_mb, ann)
     except KeyboardInterrupt:

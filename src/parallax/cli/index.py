@@ -45,6 +45,14 @@ def index_cmd(
             "exact), hnsw or ivf. Default: the index's, auto for a new one. Changing it rewrites the index.",
         ),
     ] = None,
+    device: Annotated[
+        str,
+        typer.Option(
+            "--device",
+            help="Where to embed: auto (a CUDA GPU when one is visible and the GPU packages are installed, "
+            "else the CPU), cpu or cuda (pip install 'parallax[gpu]').",
+        ),
+    ] = "auto",
 ) -> None:
     """Create or update an index: only new and changed documents are embedded; deleted ones are dropped."""
     from parallax.api import index_paths
@@ -60,6 +68,7 @@ def index_cmd(
             wait=wait,
             max_file_mb=max_file_mb,
             ann=ann,
+            device=device,
         )
     _report(stats, dest, verbose)
     hint = "" if index is None and not paths else f" --index {dest}"

@@ -52,6 +52,10 @@ class FallbackEmbedder:
     def backend(self) -> str:
         return str(getattr(self.active, "backend", "torch"))
 
+    @property
+    def device(self) -> str:
+        return str(getattr(self.active, "device", "cpu"))
+
     def load(self) -> None:
         if self._checked:
             return

@@ -53,9 +53,16 @@ class SentenceTransformerEmbedder:
     dim = 384
     max_tokens = 254  # max_seq_length 256 minus [CLS] and [SEP]
 
-    def __init__(self, model_dir: Path | None = None, device: str | None = None) -> None:
+    def __init__(self, model_dir: Path | None = None, device: str | None = None, half: bool = False) -> None:
         self.model_dir = model_dir or packaged_model_dir()
         self._device = device
+        self._half = half  # float16 weights and activations (on a GPU: parallax.embed.device)
+
+    @property
+    def device(self) -> str:
+        """Where the vectors are made: ``cuda`` or ``cpu`` (before the model loads: the one asked for)."""
+        model = self.__dict__.get("model")
+        return str(model.device.type) if model is not None else self._device or "cpu"
 
     @cached_property
     def tokenizer(self) -> Tokenizer:
@@ -81,6 +88,8 @@ class SentenceTransformerEmbedder:
 
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         model = SentenceTransformer(str(self.model_dir), device=device, local_files_only=True)
+        if self._half:
+            model.half()
         if model.encode(["dimension check"], convert_to_numpy=True).shape[1] != self.dim:
             raise InputError(f"unexpected model dimension in {self.model_dir}")
         return model

@@ -49,12 +49,18 @@ def default_model_id() -> str:
     return settings.model_id()
 
 
-def get_embedder(model_id: str | None = None, backend: str | None = None) -> Embedder:
+def get_embedder(model_id: str | None = None, backend: str | None = None, device: str | None = None) -> Embedder:
     """The embedder for a model id (default: ``default_model_id()``), built by its registered factory.
 
-    For MiniLM, ``backend`` (default: ``$PARALLAX_BACKEND`` or ``onnx``) picks the factory.
+    For MiniLM, ``backend`` (default: ``$PARALLAX_BACKEND`` or ``onnx``) picks the factory. ``device``
+    (``auto``, ``cpu`` or ``cuda``: ``parallax.embed.device``) may put MiniLM on a CUDA GPU instead;
+    None leaves the backend where it runs (ONNX on the CPU). Other models run where their factory puts them.
     """
     model_id = model_id or default_model_id()
+    if device not in (None, "cpu") and _on_cuda(device, model_id):
+        from parallax.embed.device import CudaEmbedder
+
+        return CudaEmbedder()
     if model_id == MINILM_ID:
         name = backend or settings.backend()
         factory = _BACKENDS.get(name)
@@ -65,6 +71,18 @@ def get_embedder(model_id: str | None = None, backend: str | None = None) -> Emb
     if factory is None:
         raise InputError(f"unknown model {model_id!r}; Parallax supports {MINILM_ID}")
     return factory()
+
+
+def _on_cuda(device: str, model_id: str) -> bool:
+    """Whether ``device`` (auto or cuda) puts ``model_id`` on a CUDA GPU; only MiniLM has a CUDA path."""
+    from parallax.embed.device import choose_device, resolve_device
+
+    if model_id != MINILM_ID:
+        if device == "cuda":
+            raise InputError(f"--device cuda runs {MINILM_ID} only, not {model_id!r}")
+        choose_device(device, "")  # an unknown --device is still refused
+        return False
+    return resolve_device(device) == "cuda"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -214,6 +214,10 @@ def _update(
     manifest = _manifest(embedder, config, docs, rows, inputs, options.sentence_weight)
     manifest.ann = _ann(options.ann or (old.manifest.ann.get("requested") if old else None) or "auto", rows)
     manifest.extras["skipped"] = [list(pair) for pair in sorted(skipped)]
+    kept = any(o >= 0 for o in rows.chunk_origin)
+    manifest.extras.update(
+        _devices(old.manifest if old else None, embedder, kept, bool(rows.new_chunks or rows.new_sentences))
+    )
     written = not (old is not None and _nothing_new(rows, manifest, old.manifest, options.bm25))
     if written:
         _write(dest, docs, rows, vectors, manifest, options.bm25)
@@ -260,7 +264,11 @@ def _try_delta(
         return None
     vectors = vectors_for(rows, embedder, None, options.batch_size, progress)
     update = DeltaUpdate(fresh_docs, rows if rows.chunks else None, vectors)
-    manifest = write_delta(dest, old, docs, plan, update, {"skipped": [list(pair) for pair in sorted(skipped)]})
+    extras = {
+        "skipped": [list(pair) for pair in sorted(skipped)],
+        **_devices(old.manifest, embedder, True, bool(rows.chunks)),
+    }
+    manifest = write_delta(dest, old, docs, plan, update, extras)
     stats = _stats(corpus, rows, plan, vectors, 0.0, rebuilt=False, reason="", written=True)
     stats.chunks, stats.sentences = manifest.live_counts()
     stored = sum(int(x["chunks"]) + int(x["sentences"]) for x in manifest.segments)
@@ -304,6 +312,18 @@ def _manifest(
             "sentence_weight": sentence_weight if with_sentences else 0.0,
         },
     )
+
+
+def _devices(old: Manifest | None, embedder: Embedder, kept: bool, embedded: bool) -> dict[str, Any]:
+    """``{"devices": [...]}``: the devices that made the index's vectors (``parallax.embed.device``), or
+    nothing for an index written before they were recorded whose vectors are all kept as they were."""
+    from parallax.embed.device import device_of, devices_after
+
+    found = old.extras.get("devices") if old else None
+    recorded = [str(d) for d in found] if isinstance(found, list) else None
+    if recorded is None and kept and not embedded:
+        return {}
+    return {"devices": devices_after(recorded, kept, embedded, device_of(embedder))}
 
 
 def _ann(requested: str, rows: Rows) -> dict[str, Any]:
