@@ -41,8 +41,11 @@ def wrote(path: Path) -> None:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``Error: message`` on stderr; the caller raises the returned exit."""
-    stderr().print(f"[bold red]Error:[/] {message}", soft_wrap=True)
+    """Print ``Error: message`` on stderr, as written (brackets are not markup: ``pip install 'parallax[ray]'``);
+    the caller raises the returned exit."""
+    from rich.markup import escape
+
+    stderr().print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(code)
 
 
