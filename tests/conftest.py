@@ -126,3 +126,30 @@ def pytest_report_header() -> str:
         if name and shutil.which(name):
             return f"browser tests: headless Chromium at {shutil.which(name)}"
     return "browser tests: skipped, no Chromium found (install it with: make browser, which runs apt-get as root)"
+
+
+def assert_same_index(a: Path, b: Path, atol: float = 0.0) -> None:
+    """Two indexes hold the same documents, chunks (offsets and texts), sentences and manifest (but for
+    when it was written), and vectors within ``atol``: what another engine must reproduce."""
+    import numpy as np
+
+    ia, ib = Index.load(a), Index.load(b)
+    try:
+        ma, mb = dict(vars(ia.manifest)), dict(vars(ib.manifest))
+        ma.pop("created_at"), mb.pop("created_at")
+        assert ma == mb
+        assert rows(ia) == rows(ib)
+        assert ia.sentence_spans() == ib.sentence_spans()
+        assert [ia.document_text(d.source) for d in ia.manifest.documents] == [
+            ib.document_text(d.source) for d in ib.manifest.documents
+        ]
+        for vectors in ("chunk_vectors", "sentence_vectors"):
+            total = ia.manifest.chunk_count if vectors == "chunk_vectors" else ia.manifest.sentence_count
+            ids = np.arange(total, dtype=np.int64)
+            va, vb = getattr(ia, vectors)(ids), getattr(ib, vectors)(ids)
+            assert va.shape == vb.shape and np.abs(va - vb).max(initial=0.0) <= atol, vectors
+        assert (ia.chunk_members()[0] == ib.chunk_members()[0]).all()
+        assert (ia.chunk_members()[1] == ib.chunk_members()[1]).all()
+    finally:
+        ia.close()
+        ib.close()

@@ -30,3 +30,13 @@ def test_ci_installs_the_browser_before_make_test() -> None:
     lines = [ln.strip() for ln in (ROOT / ".ci" / "run").read_text().splitlines() if not ln.startswith("#")]
     assert lines.index("make browser") < lines.index("make test")
     assert "apt-get" in dry_run("browser")
+
+
+def test_ci_installs_the_ray_extra_and_make_test_does_not() -> None:
+    """The `--engine ray` test runs in CI (the extra installed after `make install`), and is skipped by a
+    plain `make test`, which installs only `.[dev]`."""
+    lines = [ln.strip() for ln in (ROOT / ".ci" / "run").read_text().splitlines() if not ln.startswith("#")]
+    ray = next(i for i, ln in enumerate(lines) if "pip install" in ln and "ray]" in ln)
+    assert lines.index("make install") < ray < lines.index("make test")
+    if shutil.which("make") is not None:
+        assert "ray]" not in dry_run("test")

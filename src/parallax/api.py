@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from parallax.core.errors import InputError
 from parallax.core.settings import DEFAULT_MAX_FILE_MB, indexes_dir, is_seeds_index, resolve_index, seeds_dir
 from parallax.embed.registry import Embedder, default_model_id, get_embedder
+from parallax.index.engine import ENGINES, LOCAL
+from parallax.index.engine import Engine as Engine  # re-exported: the CLI builds one
 from parallax.index.manifest import MANIFEST_FILE, Manifest, documents_not_index, is_index_dir, read_manifest
 from parallax.index.reader import Index
 
@@ -34,6 +36,7 @@ def index_paths(
     max_file_mb: float | None = DEFAULT_MAX_FILE_MB,
     ann: str | None = None,
     device: str | None = None,
+    engine: Engine = LOCAL,
 ) -> tuple[Path, UpdateStats]:
     """Create or update an index from files and folders; only new and changed documents are embedded.
 
@@ -44,11 +47,14 @@ def index_paths(
     over; ``wait`` is how long to wait for another build of the same index. ``ann`` chooses the vector
     search structure (``parallax.index.ann.KINDS``; None keeps the index's). ``device`` (auto, cpu or
     cuda: ``parallax.embed.device``) is where the vectors are made when ``embedder`` is not given.
+    ``engine`` says where new documents are chunked and embedded: here, or on a Ray cluster
+    (``Engine("ray", address)``).
     """
     from parallax.index.ann import KINDS
 
     if ann is not None and ann not in KINDS:
         raise InputError(f"unknown --ann {ann!r}; choose one of {', '.join(KINDS)}")
+    _check_engine(engine)
     if index is not None:
         dest = resolve_index(index)
     elif paths:
@@ -70,7 +76,7 @@ def index_paths(
     before = _manifest_bytes(dest)
     embedder = embedder or get_embedder(device=device)
     try:
-        return dest, _build(dest, paths, config, embedder, progress, rebuild, wait, max_file_mb, ann)
+        return dest, _build(dest, paths, config, embedder, progress, rebuild, wait, max_file_mb, ann, engine)
     except KeyboardInterrupt:
         raise KeyboardInterrupt(_interrupted(dest, before)) from None
 
@@ -85,6 +91,7 @@ def _build(
     wait: float,
     max_file_mb: float | None,
     ann: str | None,
+    engine: Engine,
 ) -> UpdateStats:
     from parallax.index.builder import BuildOptions, update_index
     from parallax.index.known import known_files, stored_extractions
@@ -103,8 +110,20 @@ def _build(
         progress=progress,
         rebuild=rebuild,
         wait=wait,
-        options=BuildOptions(ann=ann),
+        options=BuildOptions(ann=ann, engine=engine),
     )
+
+
+def _check_engine(engine: Engine) -> None:
+    """A known engine, its package installed: fails before anything is read."""
+    if engine.kind not in ENGINES:
+        raise InputError(f"unknown --engine {engine.kind!r}; choose one of {', '.join(ENGINES)}")
+    if engine.kind == "ray":
+        from parallax.index.ray_engine import require_ray
+
+        require_ray()
+    elif engine.address:
+        raise InputError("--address names a Ray cluster: use it with --engine ray")
 
 
 def _manifest_bytes(dest: Path) -> bytes | None:

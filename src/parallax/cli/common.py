@@ -41,10 +41,10 @@ def wrote(path: Path) -> None:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``Error: message`` on stderr; the caller raises the returned exit."""
+    """Print ``Error: message`` on stderr, as written (brackets are not markup: ``pip install 'parallax[ray]'``);
+    the caller raises the returned exit."""
     from rich.markup import escape
 
-    # escaped: a message may hold brackets that are not markup, e.g. pip install 'parallax[gpu]'
     stderr().print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(code)
 

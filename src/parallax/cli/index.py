@@ -13,6 +13,24 @@ if TYPE_CHECKING:
     from parallax.index.builder import UpdateStats
 
 
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where new and changed documents are chunked and embedded: local (this process) or ray "
+        "(a Ray cluster; pip install 'parallax[ray]'). The index is written here either way.",
+    ),
+]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        help="With --engine ray: the cluster to use (HEAD:6379, ray://HEAD:10001, auto). "
+        "Default: $RAY_ADDRESS, else a Ray started on this machine.",
+    ),
+]
+
+
 @handles_errors
 def index_cmd(
     paths: Annotated[
@@ -53,9 +71,11 @@ def index_cmd(
             "else the CPU), cpu or cuda (pip install 'parallax[gpu]').",
         ),
     ] = "auto",
+    engine: EngineOpt = "local",
+    address: AddressOpt = None,
 ) -> None:
     """Create or update an index: only new and changed documents are embedded; deleted ones are dropped."""
-    from parallax.api import index_paths
+    from parallax.api import Engine, index_paths
 
     with progress_bar("Embedding") as update:
         dest, stats = index_paths(
@@ -69,6 +89,7 @@ def index_cmd(
             max_file_mb=max_file_mb,
             ann=ann,
             device=device,
+            engine=Engine(engine, address),
         )
     _report(stats, dest, verbose)
     hint = "" if index is None and not paths else f" --index {dest}"

@@ -14,4 +14,6 @@ Building (imports ``ingest`` and ``embed``, lazily):
     assemble   the new index's rows and vectors: stored ones copied, new ones chunked and embedded
     writer     write a whole index into a staged folder, the chunk store's schema included
     builder    ``update_index`` / ``build_index``: lock once, reuse, plan, assemble, write
+    engine     where new documents are chunked and embedded: ``local`` or ``ray`` (settings only)
+    ray_engine ``--engine ray``: new documents chunked and embedded by Ray Data actors, rows back to the builder
 """

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from parallax.core.errors import InputError
-from parallax.index.assemble import Rows, Vectors, assemble, vectors_for
+from parallax.index.assemble import Rows, Vectors
 from parallax.index.bm25 import BM25Config, BM25Index
 from parallax.index.delta import record_of
+from parallax.index.engine import LOCAL, Engine, Maker, maker_for
 from parallax.index.known import filled
 from parallax.index.lock import index_lock
 from parallax.index.manifest import Manifest, is_index_dir, read_manifest
@@ -48,6 +49,7 @@ class BuildOptions:
     sentence_vectors: bool = True
     sentence_weight: float = DEFAULT_SENTENCE_WEIGHT
     ann: str | None = None  # auto|flat|hnsw|ivf (parallax.index.ann); None keeps the index's choice (auto when new)
+    engine: Engine = LOCAL  # where new documents are chunked and embedded (parallax.index.engine)
 
 
 @dataclass
@@ -113,9 +115,12 @@ def update_index(
     are recorded in the manifest.
 
     ``progress(done, total)`` is called as texts are embedded. The model is loaded before the clock
-    starts, so ``seconds`` is the indexing time proper.
+    starts, so ``seconds`` is the indexing time proper. With ``options.engine`` remote, the new documents
+    are chunked and embedded there (``parallax.index.ray_engine``) and no model is loaded here.
     """
-    embedder.load()
+    maker = maker_for(options.engine, embedder, options.batch_size, progress)
+    if not options.engine.remote:
+        embedder.load()
     t0 = time.perf_counter()
     dest = Path(dest)
     check_destination(dest)
@@ -123,10 +128,11 @@ def update_index(
         tidy(dest)
         previous = _previous(dest, embedder, config, options.sentence_vectors, rebuild)
         try:
-            return _update(corpus, embedder, dest, previous, inputs, progress, options, t0)
+            return _update(corpus, embedder, dest, previous, inputs, progress, options, t0, maker)
         finally:
             if previous.index is not None:
                 previous.index.close()
+            maker.close()
 
 
 def build_index(
@@ -188,6 +194,7 @@ def _update(
     progress: Callable[[int, int], None] | None,
     options: BuildOptions,
     t0: float,
+    maker: Maker,
 ) -> UpdateStats:
     config = previous.config
     if config.max_tokens > embedder.max_tokens:
@@ -202,15 +209,15 @@ def _update(
     old = previous.index
     skipped = _skipped(corpus)
     if old is not None and _delta_allowed(old, options):
-        done = _try_delta(corpus, embedder, dest, previous, plan, options, progress, skipped)
+        done = _try_delta(corpus, embedder, dest, previous, plan, options, progress, skipped, maker)
         if done is not None:
             done.seconds = time.perf_counter() - t0
             done.skipped_as_before = bool(skipped) and previous.skipped == skipped
             return done
     docs = filled(docs, old, dest)
     reuse = old.reusable_rows(plan.keep) if old is not None else {}
-    rows = assemble(docs, plan, reuse, config, embedder, options.sentence_vectors)
-    vectors = vectors_for(rows, embedder, old, options.batch_size, progress)
+    rows = maker.rows(docs, plan, reuse, config, embedder, options.sentence_vectors)
+    vectors = maker.vectors(rows, embedder, old, options.batch_size, progress)
     manifest = _manifest(embedder, config, docs, rows, inputs, options.sentence_weight)
     manifest.ann = _ann(options.ann or (old.manifest.ann.get("requested") if old else None) or "auto", rows)
     manifest.extras["skipped"] = [list(pair) for pair in sorted(skipped)]
@@ -244,6 +251,7 @@ def _try_delta(
     options: BuildOptions,
     progress: Callable[[int, int], None] | None,
     skipped: frozenset[tuple[str, str]],
+    maker: Maker,
 ) -> UpdateStats | None:
     """Write the update as a delta segment when ``parallax.index.delta.fits`` says it may; None otherwise."""
     from parallax.index import delta
@@ -259,10 +267,10 @@ def _try_delta(
     rows = Rows()
     if fresh_docs:
         with_sentences = bool(old.manifest.sentence_count)
-        rows = assemble(fresh_docs, Plan(added=tuple(fresh)), {}, previous.config, embedder, with_sentences)
+        rows = maker.rows(fresh_docs, Plan(added=tuple(fresh)), {}, previous.config, embedder, with_sentences)
     if not fits(old, plan, len(rows.chunks) + len(rows.sentences)):
         return None
-    vectors = vectors_for(rows, embedder, None, options.batch_size, progress)
+    vectors = maker.vectors(rows, embedder, None, options.batch_size, progress)
     update = DeltaUpdate(fresh_docs, rows if rows.chunks else None, vectors)
     extras = {
         "skipped": [list(pair) for pair in sorted(skipped)],
