@@ -13,6 +13,14 @@ if TYPE_CHECKING:
     from parallax.index.builder import UpdateStats
 
 
+DeviceOpt = Annotated[
+    str,
+    typer.Option(
+        "--device",
+        help="Where to embed: auto (a CUDA GPU when one is visible and the GPU packages are installed, "
+        "else the CPU), cpu or cuda (pip install 'parallax[gpu]').",
+    ),
+]
 EngineOpt = Annotated[
     str,
     typer.Option(
@@ -63,14 +71,7 @@ def index_cmd(
             "exact), hnsw or ivf. Default: the index's, auto for a new one. Changing it rewrites the index.",
         ),
     ] = None,
-    device: Annotated[
-        str,
-        typer.Option(
-            "--device",
-            help="Where to embed: auto (a CUDA GPU when one is visible and the GPU packages are installed, "
-            "else the CPU), cpu or cuda (pip install 'parallax[gpu]').",
-        ),
-    ] = "auto",
+    device: DeviceOpt = "auto",
     engine: EngineOpt = "local",
     address: AddressOpt = None,
 ) -> None:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from parallax.core.errors import InputError, MissingExtraError
 
@@ -174,3 +174,15 @@ __all__ = [
     "gpu_visible",
     "resolve_device",
 ]
+
+
+def devices_record(
+    old_extras: Mapping[str, Any] | None, embedder: object, kept: bool, embedded: bool
+) -> dict[str, Any]:
+    """``{"devices": [...]}`` for a manifest's extras: the devices that made the index's vectors, or
+    nothing for an index written before they were recorded whose vectors are all kept as they were."""
+    found = old_extras.get("devices") if old_extras else None
+    recorded = [str(d) for d in found] if isinstance(found, list) else None
+    if recorded is None and kept and not embedded:
+        return {}
+    return {"devices": devices_after(recorded, kept, embedded, device_of(embedder))}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from parallax.core.errors import InputError
+from parallax.embed.device import devices_record
 from parallax.index.assemble import Rows, Vectors
 from parallax.index.bm25 import BM25Config, BM25Index
 from parallax.index.delta import record_of
@@ -223,7 +224,9 @@ def _update(
     manifest.extras["skipped"] = [list(pair) for pair in sorted(skipped)]
     kept = any(o >= 0 for o in rows.chunk_origin)
     manifest.extras.update(
-        _devices(old.manifest if old else None, embedder, kept, bool(rows.new_chunks or rows.new_sentences))
+        devices_record(
+            old.manifest.extras if old else None, embedder, kept, bool(rows.new_chunks or rows.new_sentences)
+        )
     )
     written = not (old is not None and _nothing_new(rows, manifest, old.manifest, options.bm25))
     if written:
@@ -274,7 +277,7 @@ def _try_delta(
     update = DeltaUpdate(fresh_docs, rows if rows.chunks else None, vectors)
     extras = {
         "skipped": [list(pair) for pair in sorted(skipped)],
-        **_devices(old.manifest, embedder, True, bool(rows.chunks)),
+        **devices_record(old.manifest.extras, embedder, True, bool(rows.chunks)),
     }
     manifest = write_delta(dest, old, docs, plan, update, extras)
     stats = _stats(corpus, rows, plan, vectors, 0.0, rebuilt=False, reason="", written=True)
@@ -320,18 +323,6 @@ def _manifest(
             "sentence_weight": sentence_weight if with_sentences else 0.0,
         },
     )
-
-
-def _devices(old: Manifest | None, embedder: Embedder, kept: bool, embedded: bool) -> dict[str, Any]:
-    """``{"devices": [...]}``: the devices that made the index's vectors (``parallax.embed.device``), or
-    nothing for an index written before they were recorded whose vectors are all kept as they were."""
-    from parallax.embed.device import device_of, devices_after
-
-    found = old.extras.get("devices") if old else None
-    recorded = [str(d) for d in found] if isinstance(found, list) else None
-    if recorded is None and kept and not embedded:
-        return {}
-    return {"devices": devices_after(recorded, kept, embedded, device_of(embedder))}
 
 
 def _ann(requested: str, rows: Rows) -> dict[str, Any]:
