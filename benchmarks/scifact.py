@@ -6,7 +6,7 @@ on the 809 train queries: BM25 k1/b, the sentence weight of dense scoring, and t
 chosen settings are scored once on the 300 test queries. Every mode is also scored with the
 settings a plain reproduction uses (dense = chunk vectors only).
 
-    .venv/bin/python benchmarks/scifact.py                 # full run, about 10 minutes on 2 cores
+    .venv/bin/python benchmarks/scifact.py                 # full run
     .venv/bin/python benchmarks/scifact.py --sample-docs 500 --limit-queries 50   # smoke run
 
 Writes benchmarks/results/scifact.json and TREC runs under benchmarks/results/runs/.
@@ -27,6 +27,7 @@ from parallax.bench.beir import load_beir, subset, to_documents
 from parallax.bench.metrics import METRICS, percentiles, score, write_trec
 from parallax.bench.retrieval import _maxp, environment
 from parallax.embed.minilm import SentenceTransformerEmbedder
+from parallax.embed.registry import get_embedder
 from parallax.index.bm25 import BM25Config, BM25Index
 from parallax.index.builder import build_index
 from parallax.index.reader import Index
@@ -97,10 +98,9 @@ def lean_report(
         row["hybrid_delta"] = row["hybrid_ndcg@10"] - rows[0]["hybrid_ndcg@10"]
     rng = np.random.default_rng(0)
     pick = sorted(rng.choice(len(texts), size=min(300, len(texts)), replace=False).tolist())
-    onnx = OnnxEmbedder()
-    mine = onnx.embed([texts[i] for i in pick])
-    stored = index.chunk_matrix()[pick]
-    cos = (mine * stored).sum(axis=1)
+    mine = OnnxEmbedder().embed([texts[i] for i in pick])
+    theirs = SentenceTransformerEmbedder().embed([texts[i] for i in pick])
+    cos = (mine * theirs).sum(axis=1)
     return {
         "encoders": rows,
         "corpus_vectors_onnx_vs_reference": {"n": len(pick), "min": float(cos.min()), "mean": float(cos.mean())},
@@ -115,7 +115,7 @@ def lean_only(args: Any, index: Index, embedder: Any, test: Any, texts: list[str
         **{k: v for k, v in chosen["fusion"].items() if k in FusionConfig.__dataclass_fields__}  # type: ignore[arg-type]
     )
     index._bm25 = BM25Index.build(texts, bm25)
-    lean = lean_report(index, embedder, test, texts, chosen["sentence_weight"], bm25, fusion)
+    lean = lean_report(index, SentenceTransformerEmbedder(), test, texts, chosen["sentence_weight"], bm25, fusion)
     result = {
         "command": ("python benchmarks/scifact.py " + " ".join(sys.argv[1:])).strip(),
         "environment": environment(),
@@ -147,6 +147,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "scifact.json")
     parser.add_argument("--index-dir", type=Path, help="reuse or keep the built index here")
     parser.add_argument(
+        "--embedder", choices=("onnx", "torch"), default="onnx", help="corpus and query encoder (default: onnx)"
+    )
+    parser.add_argument(
         "--lean-only",
         type=Path,
         metavar="RESULTS",
@@ -162,7 +165,9 @@ def main() -> None:
     if args.sample_docs:
         train.corpus = test.corpus
         train.qrels = {q: {d: r for d, r in docs.items() if d in test.corpus} for q, docs in train.qrels.items()}
-    embedder = SentenceTransformerEmbedder()
+    # The corpus is embedded as `parallax index` embeds it: the project's default encoder (ONNX) unless
+    # --embedder torch asks for the sentence-transformers reference (the runs before issue 15 used it).
+    embedder = get_embedder() if args.embedder == "onnx" else SentenceTransformerEmbedder()
     config = ChunkerConfig(max_tokens=embedder.max_tokens, overlap_sentences=1)
     tmp = tempfile.TemporaryDirectory()
     folder = args.index_dir or Path(tmp.name) / "scifact"
@@ -251,7 +256,7 @@ def main() -> None:
 
     # 3. The lean query path (issue 5): the same index, queries through ONNX float32 and int8 against
     # the sentence-transformers reference; and ONNX corpus vectors against the stored reference ones.
-    lean = lean_report(index, embedder, test, texts, best_sw, best_bm25, best_fusion)
+    lean = lean_report(index, SentenceTransformerEmbedder(), test, texts, best_sw, best_bm25, best_fusion)
 
     result = {
         "command": ("python benchmarks/scifact.py " + " ".join(sys.argv[1:])).strip(),
