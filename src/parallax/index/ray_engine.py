@@ -270,7 +270,11 @@ class RayRunner:
             try:
                 ray.init(address=address, logging_level=logging.WARNING, configure_logging=True, **local)
             except (ConnectionError, TimeoutError, ValueError) as exc:
-                raise InputError(f"cannot join the Ray cluster at {address}: {exc}") from None
+                raise InputError(
+                    f"cannot join the Ray cluster at {address}: {exc} (a cluster started by `ray start` with Ray "
+                    "2.59 or later checks a token: set RAY_AUTH_MODE=token, and RAY_AUTH_TOKEN to the output "
+                    "of `ray get-auth-token` on its head when this machine is not the head)"
+                ) from None
             self._started = True
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False  # the CLI shows its own bar, by document
