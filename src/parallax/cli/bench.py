@@ -11,6 +11,8 @@ import typer
 from parallax.cli.common import fail, handles_errors, open_index_with_progress, progress_bar
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from parallax.bench.basil import BasilResult
     from parallax.bench.compare import CompareBenchResult
     from parallax.bench.retrieval import BenchResult
@@ -157,32 +159,38 @@ def _basil_index(folder: Path, index: str | None, tmp: Path) -> Index:
     return open_index(str(tmp / "basil"))
 
 
-def _print_basil(result: BasilResult) -> None:
+def _results_table(title: str, note: str, header: list[str], rows: list[list[str]]) -> Table:
+    """A compact results table: its first column left-aligned, the figures right-aligned, a note below."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
-    from parallax.bench.basil import BASIL_HEADER, BASIL_NOTE, basil_rows
-
     table = Table(
-        title=f"compare --by publisher on BASIL: {result.documents} articles ({result.model})",
+        title=title,
         title_justify="left",
-        caption=BASIL_NOTE,
+        caption=note,
         caption_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         show_edge=False,
         collapse_padding=True,
     )
-    for col in BASIL_HEADER:
-        table.add_column(col, justify="left" if col == "events" else "right", no_wrap=True)
-    for row in basil_rows(result):
+    for n, col in enumerate(header):
+        table.add_column(col, justify="left" if n == 0 else "right", no_wrap=True)
+    for row in rows:
         table.add_row(*row)
-    Console().print(table)
+    return table
+
+
+def _print_basil(result: BasilResult) -> None:
+    from rich.console import Console
+
+    from parallax.bench.basil import BASIL_HEADER, BASIL_NOTE, basil_rows
+
+    title = f"compare --by publisher on BASIL: {result.documents} articles ({result.model})"
+    Console().print(_results_table(title, BASIL_NOTE, BASIL_HEADER, basil_rows(result)))
 
 
 def _print_compare(result: CompareBenchResult) -> None:
-    from rich import box
     from rich.console import Console
     from rich.table import Table
 
@@ -190,21 +198,8 @@ def _print_compare(result: CompareBenchResult) -> None:
     from parallax.bench.compare import COMPARE_HEADER, COMPARE_NOTE, compare_rows, confusion_rows
 
     console = Console()
-    table = Table(
-        title=f"compare on the labelled seeds ({result.model})",
-        title_justify="left",
-        caption=COMPARE_NOTE,
-        caption_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        show_edge=False,
-        collapse_padding=True,
-    )
-    for col in COMPARE_HEADER:
-        table.add_column(col, justify="left" if col == "half" else "right", no_wrap=True)
-    for row in compare_rows(result):
-        table.add_row(*row)
-    console.print(table)
+    title = f"compare on the labelled seeds ({result.model})"
+    console.print(_results_table(title, COMPARE_NOTE, COMPARE_HEADER, compare_rows(result)))
     for half in result.halves:
         console.print(f"\n[bold]{half.name}[/]: true label (rows) x verdict (columns)", soft_wrap=True)
         confusion = Table()
