@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parallax.analyze.coverage import sentence_scores
-from parallax.analyze.units import SentenceTable, Tokenizer, live_units
+from parallax.analyze.units import SentenceTable, Tokenizer, chunk_sentences, live_units
 from parallax.search.dense import nearest_sentences
 
 if TYPE_CHECKING:
@@ -109,16 +109,6 @@ class Candidates:
     left_out: int  # sources with candidate sentences that are not shown
 
 
-def _chunk_sentences(index: Index, chunks: np.ndarray) -> np.ndarray:
-    """The live sentences of ``chunks`` (global ids, sorted)."""
-    indptr, members = index.chunk_members()
-    if not len(chunks):
-        return np.zeros(0, np.int64)
-    ids = np.unique(np.concatenate([members[indptr[c] : indptr[c + 1]] for c in chunks.tolist()]))
-    live = index.live_sentences()
-    return ids if live is None else ids[live[ids]]
-
-
 def _stem_chunks(index: Index, stem: str) -> np.ndarray:
     """The live chunks holding ``stem``, from the BM25 postings."""
     chunks = index.bm25.postings(stem)
@@ -142,11 +132,11 @@ def stem_rows(
         sample = len(chunks) > STEM_SAMPLE and sizes[w] > left
         if sample:
             chunks = chunks[np.linspace(0, len(chunks) - 1, STEM_SAMPLE).astype(np.int64)]
-        ids = _chunk_sentences(index, chunks)
+        ids = chunk_sentences(index, chunks)
         part = SentenceTable.from_rows(index, ids, known=seen)
         holding = int(sum(w in words for words in tokens(part.plain)))
         if sample:  # the share of the sample's sentences holding it, times the sentences of all its chunks
-            df[w] = holding * len(_chunk_sentences(index, by_stem[w])) / max(len(ids), 1)
+            df[w] = holding * len(chunk_sentences(index, by_stem[w])) / max(len(ids), 1)
             estimated.append(w)
             continue
         df[w] = float(holding)

@@ -96,10 +96,10 @@ def group_title(by: str, g: Group) -> str:
 
 def group_view(by: str, g: Group, judged: dict[str, Judged]) -> SourceView:
     """A group's verdict, score and counts, from its documents' verdicts (passages come later)."""
-    members = sorted((judged[s] for s in g.members), key=lambda j: j.key)
+    members = [judged[s] for s in g.members]
     labels = [j.verdict.label for j in members]
     counts = DocumentCounts(len(labels), labels.count("covers"), labels.count("mentions"), labels.count("silent"))
-    best = members[0]
+    best = min(members, key=lambda j: j.key)  # no sort: a group may hold tens of thousands of documents
     label = "covers" if counts.covers else ("mentions" if counts.mentions else "silent")
     verdict = best.verdict
     view = SourceView(g.name, group_title(by, g), g.name, label, verdict.score, best.features, verdict.probabilities)

@@ -42,24 +42,26 @@ def live_units(index: Index) -> int:
     return int(index.manifest.sentence_count) if kind == "sentence" else len(index)
 
 
-_SOURCES_PER_QUERY = 5_000  # sources per chunk-id lookup, well under SQLite's limit of bound parameters
-
-
 def unit_ids_for(index: Index, sources: Sequence[str]) -> np.ndarray:
     """The global ids of the live units (sentences, or chunks) of ``sources``, sorted: a sentence is found
     through the chunks that hold it, so a whole subset of a large index costs one lookup per segment."""
-    chunks: list[int] = []
-    for at in range(0, len(sources), _SOURCES_PER_QUERY):
-        chunks.extend(index.chunk_ids_for(sources[at : at + _SOURCES_PER_QUERY]))
-    ids = np.unique(np.asarray(chunks, dtype=np.int64))
+    chunks = np.unique(np.asarray(index.chunk_ids_for(sources), dtype=np.int64))
     if unit_kind(index) == "sentence":
-        indptr, members = index.chunk_members()
-        starts, ends = indptr[ids], indptr[ids + 1]
-        lengths = ends - starts
-        # every position from starts[i] to ends[i], for every chunk, without a Python loop
-        offsets = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        ids = np.unique(np.asarray(members)[np.repeat(starts, lengths) + offsets].astype(np.int64))
-    live = index.live_sentences() if unit_kind(index) == "sentence" else index.live_chunks()
+        return chunk_sentences(index, chunks)
+    live = index.live_chunks()
+    return chunks if live is None else chunks[live[chunks]]
+
+
+def chunk_sentences(index: Index, chunks: np.ndarray) -> np.ndarray:
+    """The live sentences of ``chunks`` (global ids), sorted, without a Python loop over the chunks."""
+    indptr, members = index.chunk_members()
+    chunks = np.asarray(chunks, dtype=np.int64)
+    starts, ends = indptr[chunks], indptr[chunks + 1]
+    lengths = ends - starts
+    # every position from starts[i] to ends[i], for every chunk
+    offsets = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    ids = np.unique(np.asarray(members)[np.repeat(starts, lengths) + offsets].astype(np.int64))
+    live = index.live_sentences()
     return ids if live is None else ids[live[ids]]
 
 

@@ -189,11 +189,7 @@ def _meets(record: DocumentRecord, conditions: list[Where]) -> bool:
 def _nothing_kept(records: Sequence[DocumentRecord], by_field: dict[str, list[Where]]) -> str:
     shown = " and ".join(" or ".join(str(c) for c in group) for group in by_field.values())
     field = next(iter(by_field))
-    spelled: dict[str, str] = {}
-    for record in records:
-        for value in values(record, field):
-            spelled.setdefault(value.casefold(), value)
-    seen = sorted(spelled.values(), key=str.casefold)
+    seen = [g.key for g in group(records, field) if g.key is not None]  # one spelling per value, sorted
     listed = ", ".join(seen[:_LIST_VALUES]) + (", ..." if len(seen) > _LIST_VALUES else "")
     there = f"; its values: {listed}" if seen else f"; no document has a {field}"
     return f"no document meets --where {shown}{there}"
